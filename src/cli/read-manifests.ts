@@ -1,0 +1,45 @@
+// Reads the files named by -f (a file, a directory of .yaml/.yml/.json files, or - for stdin)
+// and decodes them, gathering every problem from every file before failing.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, type Problem } from '../errors/index.js';
+import { decodeManifests, type Decoded } from '../resources/index.js';
+
+const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+
+export function readManifests(paths: readonly string[], stdin: () => string): Decoded[] {
+  const decoded: Decoded[] = [];
+  const problems: Problem[] = [];
+  for (const path of paths.flatMap(expand)) {
+    let text: string;
+    try {
+      text = path === '-' ? stdin() : readFileSync(path, 'utf8');
+    } catch (err) {
+      problems.push({ file: path, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      continue;
+    }
+    try {
+      decoded.push(...decodeManifests(text, path));
+    } catch (err) {
+      if (err instanceof UserError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return decoded;
+}
+
+function expand(path: string): string[] {
+  if (path === '-') return [path];
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    return [path]; // reported as unreadable when read
+  }
+  if (!isDirectory) return [path];
+  return readdirSync(path)
+    .filter((name) => MANIFEST_EXTENSIONS.test(name))
+    .sort()
+    .map((name) => join(path, name));
+}
