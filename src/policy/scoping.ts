@@ -39,6 +39,9 @@ export const kubernetesPods: Selector = selectorFromAst(valueNode('eq', LABEL_OR
  * `global()` means "not in any namespace" (global network sets and host endpoints).
  */
 export function namespaceSelectorOf(sel: Selector): Selector {
+  // `all()` here means "every namespace", not "everything": Calico's rule conversion makes it
+  // has(projectcalico.org/namespace), so global network sets and host endpoints stay out.
+  if (sel.ast.kind === 'all') return selectorFromAst(hasNode(LABEL_NAMESPACE));
   return selectorFromAst(prefixKeys(sel.ast, NAMESPACE_LABEL_PREFIX, notNode(hasNode(LABEL_NAMESPACE))));
 }
 

@@ -42,7 +42,7 @@ export const allSelector: Selector = new CompiledSelector(ALL_NODE);
 
 // Policies repeat the same few selector texts endlessly; remember the latest parses. Eviction is
 // oldest-first (Map keeps insertion order), which costs nothing on a hit.
-const CACHE_LIMIT = 4096;
+const CACHE_LIMIT = 8192;
 const parsed = new Map<string, Selector>();
 
 /**
@@ -57,7 +57,8 @@ export function parseSelector(text: string, path?: string): Selector {
   }
   let selector: Selector;
   try {
-    selector = new CompiledSelector(parseSelectorText(text));
+    const ast = parseSelectorText(text);
+    selector = ast === ALL_NODE ? allSelector : new CompiledSelector(ast);
   } catch (err) {
     if (err instanceof SelectorSyntaxError && path !== undefined) throw err.atPath(path);
     throw err;
