@@ -1,6 +1,6 @@
 // projectcalico.org/v3 policies and profiles → the normalized model, scoping selectors exactly as
-// Calico's rule conversion does: a namespaced policy's rule selector is confined to its namespace
-// unless the rule names a namespaceSelector; notSelector is never scoped.
+// Calico's rule conversion does: a namespaced policy's rule that names any selector is confined to
+// its namespace unless the rule names a namespaceSelector; notSelector itself is never scoped.
 import { parseCidr, type Cidr } from '../net/index.js';
 import type {
   CalicoNetworkPolicy,
@@ -110,7 +110,9 @@ function convertEntityRule(er: EntityRule | undefined, namespace: string | undef
           sa.names && sa.names.length > 0 ? serviceAccountNamesOf(sa.names) : undefined,
           sa.selector ? serviceAccountSelectorOf(parseCalicoSelector(sa.selector)) : undefined,
         ]);
-  const selects = er.selector !== undefined || er.namespaceSelector !== undefined || sa !== undefined;
+  // Calico scopes a rule to the policy's namespace when it names any selector at all; the
+  // notSelector itself stays unscoped, so `notSelector` alone means "in my namespace, but not …".
+  const selects = er.selector !== undefined || er.notSelector !== undefined || er.namespaceSelector !== undefined || sa !== undefined;
   const selector: EntitySelector | undefined = selects
     ? { selector: conjunction([scope, parseCalicoSelector(er.selector), serviceAccounts]) }
     : undefined;

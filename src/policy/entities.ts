@@ -63,11 +63,7 @@ export function buildEndpoints(input: EndpointInputs): EndpointModel {
   for (const sa of input.serviceAccounts) saLabels.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.metadata.labels);
 
   const entities: Entity[] = [];
-  const profiles: NormProfile[] = [...namespaceLabels.keys()].map((ns) => ({
-    name: `kns.${ns}`,
-    ingress: allowAll,
-    egress: allowAll,
-  }));
+  const profiles: NormProfile[] = [...namespaceLabels.keys()].map(namespaceProfile);
 
   const usedAddresses = new Set<string>();
   for (const p of input.pods) for (const ip of podAddresses(p)) usedAddresses.add(ip.text);
@@ -77,106 +73,164 @@ export function buildEndpoints(input: EndpointInputs): EndpointModel {
 
   const nodeIps = new Map<string, IpAddress[]>();
   for (const n of input.nodes) {
-    let ips = (n.status.addresses ?? [])
-      .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-      .map((a) => parseIp(a.address))
-      .filter((ip): ip is IpAddress => ip !== undefined);
+    let ips = nodeAddresses(n);
     if (ips.length === 0) {
       ips = [nodeAllocator()];
       notes.push(`node ${n.metadata.name} has no InternalIP; assigned ${ips[0]?.text}`);
     }
     nodeIps.set(n.metadata.name, ips);
-    entities.push({
-      id: `node:${n.metadata.name}`,
-      kind: 'node',
-      name: n.metadata.name,
-      labels: n.metadata.labels,
-      ips,
-      namedPorts: [],
-      enforced: false,
-      profiles: [],
-      nodeName: n.metadata.name,
-    });
+    entities.push(entityForNode(n, ips));
   }
 
   const pods = new Map<string, Entity>();
   for (const p of input.pods) {
     const ns = p.metadata.namespace;
     const key = `${ns}/${p.metadata.name}`;
-    const sa = p.spec.serviceAccountName;
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(namespaceLabels.get(ns) ?? {})) labels[NAMESPACE_LABEL_PREFIX + k] = v;
-    for (const [k, v] of Object.entries(saLabels.get(`${ns}/${sa}`) ?? {})) labels[SERVICE_ACCOUNT_LABEL_PREFIX + k] = v;
-    labels[SERVICE_ACCOUNT_LABEL_PREFIX + LABEL_NAME] = sa;
-    Object.assign(labels, p.metadata.labels);
-    labels[LABEL_NAMESPACE] = ns;
-    labels[LABEL_ORCHESTRATOR] = 'k8s';
-    labels[LABEL_SERVICE_ACCOUNT] = sa;
-
-    let ips = podAddresses(p);
     const nodeName = p.spec.nodeName;
-    if (p.spec.hostNetwork) {
-      const fromNode = nodeName !== undefined ? nodeIps.get(nodeName) : undefined;
-      if (ips.length === 0) ips = fromNode ?? [];
-      if (ips.length === 0) {
-        ips = [nodeAllocator()];
-        notes.push(`host-network pod ${key} has no node address; assigned ${ips[0]?.text}`);
-      }
+    let ips = podIps(p, nodeName !== undefined ? nodeIps.get(nodeName) : undefined);
+    if (ips.length === 0 && p.spec.hostNetwork) {
+      ips = [nodeAllocator()];
+      notes.push(`host-network pod ${key} has no node address; assigned ${ips[0]?.text}`);
     } else if (ips.length === 0) {
       ips = [podAllocator()];
       notes.push(`pod ${key} has no status.podIP; assigned ${ips[0]?.text}`);
     }
-    const entity: Entity = {
-      id: `pod:${key}`,
-      kind: 'pod',
-      name: p.metadata.name,
-      namespace: ns,
-      labels,
-      ips,
-      namedPorts: p.spec.hostNetwork ? [] : podNamedPorts(p),
-      enforced: !p.spec.hostNetwork,
-      profiles: p.spec.hostNetwork ? [] : [`kns.${ns}`, `ksa.${ns}.${sa}`],
-      ...(nodeName !== undefined ? { nodeName } : {}),
-      ...(p.spec.hostNetwork ? { hostNetwork: true } : {}),
-    };
+    const entity = entityForPod(p, namespaceLabels.get(ns), saLabels.get(`${ns}/${p.spec.serviceAccountName}`), ips);
     pods.set(key, entity);
     entities.push(entity);
   }
 
-  for (const h of input.hostEndpoints) {
-    entities.push({
-      id: `hep:${h.metadata.name}`,
-      kind: 'hostEndpoint',
-      name: h.metadata.name,
-      labels: h.metadata.labels,
-      ips: (h.spec.expectedIPs ?? []).map(parseIp).filter((ip): ip is IpAddress => ip !== undefined),
-      namedPorts: (h.spec.ports ?? []).map((port) => ({
-        name: port.name,
-        port: port.port,
-        protocol: protocolNumber(port.protocol),
-      })),
-      enforced: true,
-      profiles: h.spec.profiles ?? [],
-      nodeName: h.spec.node,
-    });
-  }
-
-  for (const s of input.networkSets) {
-    const ns = s.metadata.namespace;
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(namespaceLabels.get(ns) ?? namespaceLabelsOf(ns, {}))) labels[NAMESPACE_LABEL_PREFIX + k] = v;
-    Object.assign(labels, s.metadata.labels);
-    labels[LABEL_NAMESPACE] = ns;
-    entities.push(networkSetEntity(`netset:${ns}/${s.metadata.name}`, s.metadata.name, labels, s.spec.nets, ns));
-  }
-  for (const s of input.globalNetworkSets) {
-    entities.push(networkSetEntity(`gnetset:${s.metadata.name}`, s.metadata.name, s.metadata.labels, s.spec.nets));
-  }
+  for (const h of input.hostEndpoints) entities.push(entityForHostEndpoint(h));
+  for (const s of input.networkSets) entities.push(entityForNetworkSet(s, namespaceLabels.get(s.metadata.namespace)));
+  for (const s of input.globalNetworkSets) entities.push(entityForGlobalNetworkSet(s));
   return { entities, profiles, pods, notes };
 }
 
-/** A namespace's own labels plus those the API server and Calico add. */
-function namespaceLabelsOf(name: string, labels: ResourceLabels): ResourceLabels {
+// Per-object builders, shared by buildEndpoints (a whole snapshot) and the calc engine (one
+// object at a time): an object's entity depends only on the object and the labels passed in.
+
+/** The profile Calico gives every namespace (`kns.<ns>`): allow everything both ways. */
+export function namespaceProfile(namespace: string): NormProfile {
+  return { name: `kns.${namespace}`, ingress: allowAll, egress: allowAll };
+}
+
+/**
+ * A pod's effective labels: namespace labels under `pcns.`, service-account labels under `pcsa.`,
+ * its own labels, then the implicit namespace, orchestrator and service-account labels.
+ * `namespaceLabels` are the namespace's effective labels (see namespaceLabelsOf); undefined for a
+ * namespace not (yet) known, which gets its implicit labels only.
+ */
+export function podEffectiveLabels(
+  p: Pod,
+  namespaceLabels: ResourceLabels | undefined,
+  serviceAccountLabels: ResourceLabels | undefined,
+): Record<string, string> {
+  const ns = p.metadata.namespace;
+  const sa = p.spec.serviceAccountName;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(namespaceLabels ?? namespaceLabelsOf(ns, {}))) labels[NAMESPACE_LABEL_PREFIX + k] = v;
+  // Service-account labels exist only when the ServiceAccount object does.
+  if (serviceAccountLabels) {
+    for (const [k, v] of Object.entries(serviceAccountLabels)) labels[SERVICE_ACCOUNT_LABEL_PREFIX + k] = v;
+    labels[SERVICE_ACCOUNT_LABEL_PREFIX + LABEL_NAME] = sa;
+  }
+  Object.assign(labels, p.metadata.labels);
+  labels[LABEL_NAMESPACE] = ns;
+  labels[LABEL_ORCHESTRATOR] = 'k8s';
+  labels[LABEL_SERVICE_ACCOUNT] = sa;
+  return labels;
+}
+
+/**
+ * A pod's addresses: its own, or for a host-networked pod without any, its node's. Empty when
+ * neither is known (buildEndpoints then assigns one; the calc engine waits for one).
+ */
+export function podIps(p: Pod, nodeIps: readonly IpAddress[] | undefined): IpAddress[] {
+  const ips = podAddresses(p);
+  if (ips.length === 0 && p.spec.hostNetwork) return [...(nodeIps ?? [])];
+  return ips;
+}
+
+export function entityForPod(
+  p: Pod,
+  namespaceLabels: ResourceLabels | undefined,
+  serviceAccountLabels: ResourceLabels | undefined,
+  ips: readonly IpAddress[],
+): Entity {
+  const ns = p.metadata.namespace;
+  const sa = p.spec.serviceAccountName;
+  const nodeName = p.spec.nodeName;
+  return {
+    id: `pod:${ns}/${p.metadata.name}`,
+    kind: 'pod',
+    name: p.metadata.name,
+    namespace: ns,
+    labels: podEffectiveLabels(p, namespaceLabels, serviceAccountLabels),
+    ips,
+    namedPorts: p.spec.hostNetwork ? [] : podNamedPorts(p),
+    enforced: !p.spec.hostNetwork,
+    profiles: p.spec.hostNetwork ? [] : [`kns.${ns}`, `ksa.${ns}.${sa}`],
+    ...(nodeName !== undefined ? { nodeName } : {}),
+    ...(p.spec.hostNetwork ? { hostNetwork: true } : {}),
+  };
+}
+
+/** A node's InternalIP and ExternalIP addresses. */
+export function nodeAddresses(n: Node): IpAddress[] {
+  return (n.status.addresses ?? [])
+    .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+    .map((a) => parseIp(a.address))
+    .filter((ip): ip is IpAddress => ip !== undefined);
+}
+
+export function entityForNode(n: Node, ips: readonly IpAddress[]): Entity {
+  return {
+    id: `node:${n.metadata.name}`,
+    kind: 'node',
+    name: n.metadata.name,
+    labels: n.metadata.labels,
+    ips,
+    namedPorts: [],
+    enforced: false,
+    profiles: [],
+    nodeName: n.metadata.name,
+  };
+}
+
+export function entityForHostEndpoint(h: HostEndpoint): Entity {
+  return {
+    id: `hep:${h.metadata.name}`,
+    kind: 'hostEndpoint',
+    name: h.metadata.name,
+    labels: h.metadata.labels,
+    ips: (h.spec.expectedIPs ?? []).map(parseIp).filter((ip): ip is IpAddress => ip !== undefined),
+    namedPorts: (h.spec.ports ?? []).map((port) => ({
+      name: port.name,
+      port: port.port,
+      protocol: protocolNumber(port.protocol),
+    })),
+    enforced: true,
+    profiles: h.spec.profiles ?? [],
+    nodeName: h.spec.node,
+  };
+}
+
+/** A namespaced NetworkSet: its labels plus the namespace's under `pcns.` and the namespace label. */
+export function entityForNetworkSet(s: NetworkSet, namespaceLabels: ResourceLabels | undefined): Entity {
+  const ns = s.metadata.namespace;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(namespaceLabels ?? namespaceLabelsOf(ns, {}))) labels[NAMESPACE_LABEL_PREFIX + k] = v;
+  Object.assign(labels, s.metadata.labels);
+  labels[LABEL_NAMESPACE] = ns;
+  return networkSetEntity(`netset:${ns}/${s.metadata.name}`, s.metadata.name, labels, s.spec.nets, ns);
+}
+
+export function entityForGlobalNetworkSet(s: GlobalNetworkSet): Entity {
+  return networkSetEntity(`gnetset:${s.metadata.name}`, s.metadata.name, s.metadata.labels, s.spec.nets);
+}
+
+/** A namespace's effective labels: its own plus those the API server and Calico add. */
+export function namespaceLabelsOf(name: string, labels: ResourceLabels): ResourceLabels {
   return { ...labels, [KUBERNETES_NAMESPACE_NAME_LABEL]: name, [LABEL_NAME]: name };
 }
 
@@ -195,7 +249,8 @@ function networkSetEntity(id: string, name: string, labels: ResourceLabels, nets
   };
 }
 
-function podAddresses(p: Pod): IpAddress[] {
+/** The addresses in a pod's status (podIP and podIPs), without duplicates. */
+export function podAddresses(p: Pod): IpAddress[] {
   const texts = new Set<string>();
   if (p.status.podIP) texts.add(p.status.podIP);
   for (const { ip } of p.status.podIPs ?? []) texts.add(ip);

@@ -38,3 +38,19 @@ export { flowBetween, reachabilityMatrix, type FlowRequest, type ReachabilityMat
 export { protocolNumber, protocolName } from './ports.js';
 export { AddressIndex, entityMatches } from './address-index.js';
 export { ruleMatches } from './rule-match.js';
+export {
+  namespaceLabelsOf,
+  namespaceProfile,
+  podEffectiveLabels,
+  podAddresses,
+  podIps,
+  entityForPod,
+  nodeAddresses,
+  entityForNode,
+  entityForHostEndpoint,
+  entityForNetworkSet,
+  entityForGlobalNetworkSet,
+} from './entities.js';
+export { convertCalicoPolicy, convertProfile } from './convert-calico.js';
+export { convertKubernetesPolicy } from './convert-kubernetes.js';
+export { convertAdminPolicy } from './convert-admin.js';

@@ -47,6 +47,8 @@ export function namespaceSelectorOf(sel: Selector): Selector {
 
 /** A service-account label selector over endpoint labels (`pcsa.` prefix). */
 export function serviceAccountSelectorOf(sel: Selector): Selector {
+  // As with namespaces, `all()` means "has a service account", which host endpoints do not.
+  if (sel.ast.kind === 'all') return selectorFromAst(hasNode(LABEL_SERVICE_ACCOUNT));
   return selectorFromAst(prefixKeys(sel.ast, SERVICE_ACCOUNT_LABEL_PREFIX, notNode(hasNode(LABEL_SERVICE_ACCOUNT))));
 }
 

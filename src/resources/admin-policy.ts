@@ -2,7 +2,7 @@
 // BaselineAdminNetworkPolicy (v1alpha1) and ClusterNetworkPolicy (v1alpha2), with the limits and
 // "exactly one of" rules their CRDs enforce (OpenAPI min/max, MinProperties/MaxProperties, CEL).
 import { z } from 'zod';
-import { checked, clusterMeta, intIn, labelSelector, list, portNumber, str, strict, typeMeta } from './fields.js';
+import { checked, clusterMeta, intIn, labelSelector, list, portNumber, strict, text, typeMeta } from './fields.js';
 import { DNS1123_SUBDOMAIN_TEXT, isDns1123Subdomain } from './k8s-names.js';
 import { k8sProtocol } from './kubernetes-policy.js';
 import { parseNet } from './net-check.js';
@@ -35,7 +35,7 @@ function exactlyOne(fields: readonly string[]) {
 
 const name = { test: isDns1123Subdomain, text: DNS1123_SUBDOMAIN_TEXT };
 const priority = intIn(0, 1000, 'a priority 0-1000');
-const ruleName = str.max(100).optional();
+const ruleName = text({ max: 100 }).optional();
 
 // CIDR (CEL isCIDR): CIDR notation, host bits allowed, at most 43 characters.
 const networkCidr = checked('a CIDR such as "10.0.0.0/8"', (v) => (typeof v === 'string' && v.length <= 43 && parseNet(v, false) !== undefined ? v : undefined));
@@ -77,7 +77,7 @@ const anpPort: z.ZodType<AdminNetworkPolicyPort> = strict({
   portNumber: strict({ protocol: k8sProtocol.optional(), port: portNumber })
     .transform((p) => ({ protocol: p.protocol ?? 'TCP', port: p.port }))
     .optional(),
-  namedPort: str.min(1).optional(),
+  namedPort: text({ min: 1 }).optional(),
   portRange: strict({ protocol: k8sProtocol.optional(), start: portNumber, end: portNumber })
     .superRefine((r, ctx) => {
       if (r.start >= r.end) ctx.addIssue({ code: 'custom', path: ['end'], message: `expected end greater than start (${r.start}), got ${r.end}` });
@@ -161,7 +161,7 @@ const cnpProtocol: z.ZodType<ClusterNetworkPolicyProtocol> = strict({
   tcp: l4.optional(),
   udp: l4.optional(),
   sctp: l4.optional(),
-  destinationNamedPort: str.min(1).optional(),
+  destinationNamedPort: text({ min: 1 }).optional(),
 }).superRefine(exactlyOne(['tcp', 'udp', 'sctp', 'destinationNamedPort']));
 
 const cnpAction = z.enum(['Accept', 'Deny', 'Pass']);

@@ -63,7 +63,7 @@ interface SpecIn {
 }
 
 /** clientv3's defaultPolicyTypesField: Ingress unless only egress rules exist; both when both do. */
-export function defaultCalicoTypes(s: SpecIn): PolicyType[] {
+function defaultCalicoTypes(s: SpecIn): PolicyType[] {
   if (s.types !== undefined && s.types.length > 0) return s.types;
   const ing = (s.ingress ?? []).length > 0;
   const eg = (s.egress ?? []).length > 0;
@@ -93,11 +93,17 @@ function checkGlobal(s: SpecIn & { doNotTrack?: boolean | undefined; preDNAT?: b
     ctx.addIssue({ code: 'custom', path: ['applyOnForward'], message: `expected applyOnForward: true, which ${s.doNotTrack === true ? 'doNotTrack' : 'preDNAT'} requires` });
 }
 
-/** A staged Delete only names the policy to delete: every spec field but tier must be unset. */
+const isZero = (v: unknown): boolean =>
+  v === undefined || (Array.isArray(v) && v.length === 0) || (v !== null && typeof v === 'object' && Object.keys(v).length === 0);
+
+/**
+ * A staged Delete only names the policy to delete: every spec field but the tier must hold its
+ * zero value. `keep` also lists the derived type fields, so a decoded Delete decodes again.
+ */
 function checkStagedDelete(s: Record<string, unknown> & { stagedAction?: StagedAction | undefined }, ctx: z.RefinementCtx, keep: readonly string[]): void {
   if (s.stagedAction !== 'Delete') return;
   for (const [field, value] of Object.entries(s)) {
-    if (value === undefined || keep.includes(field)) continue;
+    if (isZero(value) || keep.includes(field)) continue;
     ctx.addIssue({ code: 'custom', path: [field], message: `expected no ${field} when stagedAction is Delete (only the tier may be set)` });
   }
 }
@@ -115,14 +121,14 @@ const gnpSpec = strict(globalSpec)
 
 const snpSpec = strict({ ...commonSpec, stagedAction: stagedAction.optional() })
   .superRefine((s, ctx) => {
-    checkStagedDelete(s, ctx, ['tier', 'stagedAction']);
+    checkStagedDelete(s, ctx, ['tier', 'stagedAction', 'types']);
     if (s.stagedAction !== 'Delete') checkCommon(s, ctx, false);
   })
   .transform((s) => ({ ...withDefaults(s), stagedAction: s.stagedAction ?? 'Set' }));
 
 const sgnpSpec = strict({ ...globalSpec, stagedAction: stagedAction.optional() })
   .superRefine((s, ctx) => {
-    checkStagedDelete(s, ctx, ['tier', 'stagedAction']);
+    checkStagedDelete(s, ctx, ['tier', 'stagedAction', 'types']);
     if (s.stagedAction !== 'Delete') {
       checkCommon(s, ctx, true);
       checkGlobal(s, ctx);
@@ -131,7 +137,7 @@ const sgnpSpec = strict({ ...globalSpec, stagedAction: stagedAction.optional() }
   .transform((s) => ({ ...withDefaults(s), stagedAction: s.stagedAction ?? 'Set' }));
 
 const sknpSpec = strict({ ...k8sPolicySpecShape(false), stagedAction: stagedAction.optional() })
-  .superRefine((s, ctx) => checkStagedDelete(s, ctx, ['stagedAction']))
+  .superRefine((s, ctx) => checkStagedDelete(s, ctx, ['stagedAction', 'policyTypes']))
   .transform((s) => ({ ...defaultK8sSpec(s), stagedAction: s.stagedAction ?? 'Set' }));
 
 const calico = 'projectcalico.org/v3';

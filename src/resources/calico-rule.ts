@@ -2,7 +2,7 @@
 // libcalico-go's validator v3 (validateRule, validateEntityRule, validateICMPFields, validatePort,
 // validateProtocol, validateHTTPRule) as of Calico 3.30/3.31.
 import { z } from 'zod';
-import { annotationsMap, checked, Fail, intIn, list, selectorField, str, strict, stringMatching } from './fields.js';
+import { annotationsMap, checked, Fail, intIn, list, selectorField, str, strict, stringMatching, text } from './fields.js';
 import { DNS1123_SUBDOMAIN_TEXT, isDns1123Subdomain, isPortName } from './k8s-names.js';
 import { parseNet } from './net-check.js';
 import { describeValue } from './problems.js';
@@ -15,7 +15,7 @@ import type { CalicoPort, CalicoProtocol, CalicoProtocolName, CalicoRule, Entity
 const PROTOCOL_NAMES: readonly CalicoProtocolName[] = ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite'];
 const PROTOCOL_TEXT = 'a protocol name (TCP, UDP, ICMP, ICMPv6, SCTP or UDPLite) or a protocol number 1-255';
 
-export function parseProtocol(v: unknown): CalicoProtocol | Fail | undefined {
+function parseProtocol(v: unknown): CalicoProtocol | Fail | undefined {
   // Uint8OrString turns an all-digit string into a number before validation.
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
   if (n !== undefined) return Number.isInteger(n) && n >= 1 && n <= 255 ? n : undefined;
@@ -58,7 +58,7 @@ const portField: z.ZodType<CalicoPort> = checked(PORT_TEXT, parsePort);
 // ───────────────────────────── nets ─────────────────────────────
 
 /** A "net" field: a CIDR or single address, with no host bits set (validateIPNetwork). */
-export const calicoNet: z.ZodType<string> = checked('a CIDR such as "10.0.0.0/8" or an IP address', (v) => {
+const calicoNet: z.ZodType<string> = checked('a CIDR such as "10.0.0.0/8" or an IP address', (v) => {
   if (typeof v !== 'string') return undefined;
   const net = parseNet(v, true);
   if (net === undefined) return undefined;
@@ -74,7 +74,7 @@ function familyOf(cidr: string): 4 | 6 | undefined {
 
 const serviceName = stringMatching(isDns1123Subdomain, DNS1123_SUBDOMAIN_TEXT);
 
-export const entityRule: z.ZodType<EntityRule> = strict({
+const entityRule: z.ZodType<EntityRule> = strict({
   nets: list(calicoNet, { max: 256 }).optional(),
   notNets: list(calicoNet, { max: 256 }).optional(),
   selector: selectorField('plain').optional(),
@@ -109,7 +109,7 @@ const icmpFields: z.ZodType<IcmpFields> = strict({
     ctx.addIssue({ code: 'custom', path: ['code'], message: 'expected an ICMP type as well: a code cannot be matched without a type' });
 });
 
-const httpPath = strict({ exact: str.max(1024).optional(), prefix: str.max(1024).optional() }).superRefine((p, ctx) => {
+const httpPath = strict({ exact: text({ max: 1024 }).optional(), prefix: text({ max: 1024 }).optional() }).superRefine((p, ctx) => {
   const set = [p.exact, p.prefix].filter((x) => x !== undefined && x !== '');
   if (set.length !== 1) {
     ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of "exact" or "prefix"' });

@@ -46,8 +46,8 @@ export const pod: z.ZodType<Pod> = z
       .prefault({}),
     status: z
       .object({
-        // A pending pod may report an empty podIP; treat it as not yet assigned.
-        podIP: z.literal('').transform(() => undefined).or(ipAddress).optional(),
+        // A pending pod may report an empty podIP: not yet assigned.
+        podIP: checked('an IP address', (v) => (v === '' || (typeof v === 'string' && ipFamily(v) !== undefined) ? v : undefined)).optional(),
         podIPs: list(z.object({ ip: ipAddress })).optional(),
       })
       .prefault({}),
@@ -65,7 +65,7 @@ export const pod: z.ZodType<Pod> = z
         containers: rest.containers ?? [],
       },
       status: {
-        ...(status.podIP !== undefined ? { podIP: status.podIP } : {}),
+        ...(status.podIP !== undefined && status.podIP !== '' ? { podIP: status.podIP } : {}),
         ...(status.podIPs !== undefined ? { podIPs: status.podIPs } : {}),
       },
     };

@@ -56,11 +56,27 @@ export function stringMatching(test: (s: string) => boolean, text: string): z.Zo
   return checked(text, (v) => (typeof v === 'string' && test(v) ? v : undefined));
 }
 
+// Length limits are checked in superRefine, not with zod's .min()/.max(): zod 4 runs those
+// checks even when the value has the wrong type, which would add a second, confusing problem.
+
+/** A list with optional item-count limits (upstream MinItems/MaxItems). */
 export function list<T extends z.ZodType>(item: T, limits: { min?: number; max?: number } = {}): z.ZodArray<T> {
-  let a = z.array(item);
-  if (limits.min !== undefined) a = a.min(limits.min);
-  if (limits.max !== undefined) a = a.max(limits.max);
-  return a;
+  const { min, max } = limits;
+  if (min === undefined && max === undefined) return z.array(item);
+  return z.array(item).superRefine((v, ctx) => {
+    const items = (n: number): string => `${n} item${n === 1 ? '' : 's'}`;
+    if (min !== undefined && v.length < min) ctx.addIssue({ code: 'custom', message: `expected at least ${items(min)}, got ${v.length}`, input: v });
+    if (max !== undefined && v.length > max) ctx.addIssue({ code: 'custom', message: `expected at most ${items(max)}, got ${v.length}`, input: v });
+  });
+}
+
+/** A string with length limits (upstream MinLength/MaxLength). */
+export function text(limits: { min?: number; max?: number }): z.ZodString {
+  const { min, max } = limits;
+  return z.string().superRefine((v, ctx) => {
+    if (min !== undefined && v.length < min) ctx.addIssue({ code: 'custom', message: min === 1 ? 'expected a non-empty string' : `expected at least ${min} characters, got ${v.length}`, input: v });
+    if (max !== undefined && v.length > max) ctx.addIssue({ code: 'custom', message: `expected at most ${max} characters, got ${v.length}`, input: v });
+  });
 }
 
 /** Fails with a message naming the first duplicate, for upstream `listType=set` fields. */
@@ -157,7 +173,7 @@ export const labelSelector: z.ZodType<LabelSelector> = strict({
 // ───────────────────────────── metadata ─────────────────────────────
 
 /** How a kind's metadata.name is checked. */
-export interface NameRule {
+interface NameRule {
   test: (s: string) => boolean;
   text: string;
 }

@@ -63,7 +63,7 @@ export function k8sPolicySpecShape(podSelectorRequired: boolean) {
 }
 
 /** SetDefaults_NetworkPolicySpec: Ingress always, plus Egress when egress rules are present. */
-export function defaultPolicyTypes(types: PolicyType[] | undefined, egress: unknown[] | undefined): PolicyType[] {
+function defaultPolicyTypes(types: PolicyType[] | undefined, egress: unknown[] | undefined): PolicyType[] {
   if (types !== undefined && types.length > 0) return types;
   return (egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }

@@ -2,9 +2,9 @@
 // and zone-free IPv6 are accepted, as Go's net.ParseIP / net.ParseCIDR (used upstream) do.
 import ipaddr from 'ipaddr.js';
 
-export type IpFamily = 4 | 6;
+type IpFamily = 4 | 6;
 
-export interface ParsedNet {
+interface ParsedNet {
   family: IpFamily;
   prefix: number;
   address: ipaddr.IPv4 | ipaddr.IPv6;

@@ -98,7 +98,7 @@ function distance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
-export function unknownFieldMessage(key: string, known: readonly string[]): string {
+function unknownFieldMessage(key: string, known: readonly string[]): string {
   const lower = key.toLowerCase();
   const close = known.filter((k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= Math.max(1, Math.floor(k.length / 4)));
   if (close.length > 0) return `unknown field; did you mean ${quoteAll(close)}?`;

@@ -29,11 +29,10 @@ export const BUILTIN_TIERS: readonly Tier[] = Object.freeze([
   builtin('kube-baseline', 10_000_000, 'Pass'),
 ]);
 
-/** The tier each Kubernetes-defined policy kind lands in. */
-export const TIER_OF_KIND = Object.freeze({
+/** The built-in tier each Kubernetes-defined policy kind is placed in by Calico. */
+export const KUBERNETES_POLICY_TIERS = Object.freeze({
   NetworkPolicy: 'default',
   AdminNetworkPolicy: 'adminnetworkpolicy',
   BaselineAdminNetworkPolicy: 'baselineadminnetworkpolicy',
-  ClusterNetworkPolicyAdmin: 'kube-admin',
-  ClusterNetworkPolicyBaseline: 'kube-baseline',
+  ClusterNetworkPolicy: Object.freeze({ Admin: 'kube-admin', Baseline: 'kube-baseline' }),
 } as const);

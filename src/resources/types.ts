@@ -39,10 +39,13 @@ export interface LabelSelectorRequirement {
 export const CALICO_API_VERSION = 'projectcalico.org/v3';
 
 export type CalicoAction = 'Allow' | 'Deny' | 'Log' | 'Pass';
-/** numorstring.Protocol: one of the names Calico's validator accepts, or a number 1-255. */
+/** numorstring.Protocol: one of the names Calico's validator accepts, or a number 1-255 (a quoted "6" becomes 6). */
 export type CalicoProtocolName = 'TCP' | 'UDP' | 'ICMP' | 'ICMPv6' | 'SCTP' | 'UDPLite';
 export type CalicoProtocol = CalicoProtocolName | number;
-/** numorstring.Port: a number, a "min:max" range string, or a named port. Kept as written. */
+/**
+ * numorstring.Port, normalised as Calico marshals it: a single port is a number (also when written
+ * "80" or "80:80"), a range is the string "min:max", a named port is its name.
+ */
 export type CalicoPort = number | string;
 export type PolicyType = 'Ingress' | 'Egress';
 export type StagedAction = 'Set' | 'Delete' | 'Learn' | 'Ignore';
@@ -418,7 +421,7 @@ export interface ContainerPort {
   protocol: K8sProtocol;
 }
 export interface Container {
-  name: string;
+  name?: string;
   ports?: ContainerPort[];
 }
 export interface PodSpec {

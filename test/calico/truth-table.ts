@@ -291,7 +291,7 @@ export function renderComparison(table: TruthTable, actual: Matrix, comparison: 
       const mark = wrong.has(`${from}\u0000${to}`) ? '<-' : '  ';
       return (cellText(actual[from]?.[to]) + mark).padStart(width);
     });
-    out.push(from.padEnd(width) + cells.join(''));
+    out.push((from.padEnd(width) + cells.join('')).trimEnd());
   }
   for (const m of comparison.mismatches) {
     out.push(`  ${m.from} -> ${m.to}: expected ${m.expected ? 'allowed' : 'denied'}, got ${m.actual === undefined ? 'no cell' : m.actual ? 'allowed' : 'denied'}`);

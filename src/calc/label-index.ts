@@ -1,0 +1,315 @@
+// The inverted label index: which registered selectors match which entities, kept current as
+// either side changes. Each selector is filed under the label restriction it implies (Calico's
+// label restrictions), so an entity update tests only the selectors that could match it and a new
+// selector tests only the entities that could match it.
+import { selectorLabelRestrictions, type Labels, type Selector } from '../selector/index.js';
+import type { Entity, EntitySelector } from '../policy/index.js';
+
+/**
+ * Told about one registration's matches. The index calls it after its own state is consistent;
+ * an observer must not register or unregister selectors or change entities from inside a call.
+ */
+export interface MatchObserver {
+  onMatchStarted(entity: Entity): void;
+  onMatchStopped(entity: Entity): void;
+  /** A still-matching entity changed its addresses or ports (only when the caller says so). */
+  onMatchUpdated(previous: Entity, next: Entity): void;
+}
+
+interface EntityRecord {
+  entity: Entity;
+  /** A local enforced endpoint: the only kind `localOnly` registrations match. */
+  local: boolean;
+  matches: Set<Registration>;
+}
+
+/** Where a selector is filed: under some values of one key, under a key, everywhere, or nowhere. */
+type Placement =
+  | { readonly kind: 'values'; readonly key: string; readonly values: readonly string[] }
+  | { readonly kind: 'key'; readonly key: string }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'never' };
+
+/** Keys nearly every entity has one value of: filing under them saves no work. */
+const BROAD_KEYS: ReadonlySet<string> = new Set(['projectcalico.org/orchestrator']);
+const BROAD_PENALTY = 1e9;
+const HAS_PENALTY = 1_000;
+
+/** A selector registered with the index; the handle the owner unregisters it by. */
+export class Registration {
+  /** @internal */ readonly members = new Set<EntityRecord>();
+  /** @internal */ alive = true;
+  private readonly test: (labels: Labels) => boolean;
+
+  constructor(
+    readonly selector: EntitySelector,
+    readonly localOnly: boolean,
+    readonly observer: MatchObserver,
+    /** @internal */ readonly placement: Placement,
+  ) {
+    this.test = selector.selector.matches;
+  }
+
+  get memberCount(): number {
+    return this.members.size;
+  }
+
+  forEachMember(fn: (entity: Entity) => void): void {
+    for (const rec of this.members) fn(rec.entity);
+  }
+
+  /** @internal */
+  matches(rec: EntityRecord): boolean {
+    if (this.localOnly && !rec.local) return false;
+    const kinds = this.selector.kinds;
+    if (kinds !== undefined && !kinds.has(rec.entity.kind)) return false;
+    return this.test(rec.entity.labels);
+  }
+}
+
+export class LabelIndex {
+  private readonly entities = new Map<string, EntityRecord>();
+  /** key → value → entities with that label. */
+  private readonly postings = new Map<string, Map<string, Set<EntityRecord>>>();
+  private readonly keyCounts = new Map<string, number>();
+  /** key → value → selectors filed under that value. */
+  private readonly byValue = new Map<string, Map<string, Set<Registration>>>();
+  /** key → selectors filed under the key's presence. */
+  private readonly byKey = new Map<string, Set<Registration>>();
+  private readonly unindexed = new Set<Registration>();
+  private registrations = 0;
+
+  get entityCount(): number {
+    return this.entities.size;
+  }
+
+  get registrationCount(): number {
+    return this.registrations;
+  }
+
+  /** Registers a selector and reports its current matches to the observer. */
+  register(selector: EntitySelector, localOnly: boolean, observer: MatchObserver): Registration {
+    const placement = this.place(selector.selector);
+    const reg = new Registration(selector, localOnly, observer, placement);
+    this.registrations++;
+    const started: Entity[] = [];
+    const consider = (rec: EntityRecord) => {
+      if (!reg.matches(rec)) return;
+      reg.members.add(rec);
+      rec.matches.add(reg);
+      started.push(rec.entity);
+    };
+    switch (placement.kind) {
+      case 'values': {
+        const values = getOrCreate(this.byValue, placement.key, () => new Map<string, Set<Registration>>());
+        const entitiesByValue = this.postings.get(placement.key);
+        for (const v of placement.values) {
+          getOrCreate(values, v, newSet).add(reg);
+          const recs = entitiesByValue?.get(v);
+          if (recs) for (const rec of recs) consider(rec);
+        }
+        break;
+      }
+      case 'key': {
+        getOrCreate(this.byKey, placement.key, newSet).add(reg);
+        const entitiesByValue = this.postings.get(placement.key);
+        if (entitiesByValue) for (const recs of entitiesByValue.values()) for (const rec of recs) consider(rec);
+        break;
+      }
+      case 'all':
+        this.unindexed.add(reg);
+        for (const rec of this.entities.values()) consider(rec);
+        break;
+      case 'never':
+        break;
+    }
+    for (const e of started) observer.onMatchStarted(e);
+    return reg;
+  }
+
+  /**
+   * Removes a registration from the same buckets it was filed in. With `notify`, the observer
+   * hears a stop for every member (an owner that discards its whole state does not need that).
+   */
+  unregister(reg: Registration, notify: boolean): void {
+    if (!reg.alive) return;
+    reg.alive = false;
+    this.registrations--;
+    const p = reg.placement;
+    switch (p.kind) {
+      case 'values': {
+        const values = this.byValue.get(p.key);
+        for (const v of p.values) deleteFromBucket(values, v, reg);
+        if (values && values.size === 0) this.byValue.delete(p.key);
+        break;
+      }
+      case 'key':
+        deleteFromBucket(this.byKey, p.key, reg);
+        break;
+      case 'all':
+        this.unindexed.delete(reg);
+        break;
+      case 'never':
+        break;
+    }
+    const members = [...reg.members];
+    reg.members.clear();
+    for (const rec of members) rec.matches.delete(reg);
+    if (notify) for (const rec of members) reg.observer.onMatchStopped(rec.entity);
+  }
+
+  /**
+   * Adds or updates an entity. `payloadChanged` says whether its addresses or ports changed, so
+   * observers of selectors that keep matching hear about it.
+   */
+  upsertEntity(entity: Entity, local: boolean, payloadChanged: boolean): void {
+    let rec = this.entities.get(entity.id);
+    let previous: Entity | undefined;
+    if (rec === undefined) {
+      rec = { entity, local, matches: new Set() };
+      this.entities.set(entity.id, rec);
+      this.addPostings(rec, entity.labels);
+    } else {
+      previous = rec.entity;
+      const sameLabels = labelsEqual(previous.labels, entity.labels);
+      if (!sameLabels) {
+        this.removePostings(rec, previous.labels);
+        this.addPostings(rec, entity.labels);
+      }
+      rec.entity = entity;
+      if (sameLabels && rec.local === local && previous.kind === entity.kind) {
+        if (payloadChanged) for (const reg of [...rec.matches]) if (reg.alive) reg.observer.onMatchUpdated(previous, entity);
+        return;
+      }
+      rec.local = local;
+    }
+
+    const next = new Set<Registration>();
+    const labels = entity.labels;
+    for (const key of Object.keys(labels)) {
+      const value = labels[key] as string;
+      const byValue = this.byValue.get(key);
+      if (byValue !== undefined) {
+        const regs = byValue.get(value);
+        if (regs !== undefined) for (const reg of regs) if (reg.matches(rec)) next.add(reg);
+      }
+      const byKey = this.byKey.get(key);
+      if (byKey !== undefined) for (const reg of byKey) if (reg.matches(rec)) next.add(reg);
+    }
+    for (const reg of this.unindexed) if (reg.matches(rec)) next.add(reg);
+
+    const old = rec.matches;
+    rec.matches = next;
+    const stopped: Registration[] = [];
+    const started: Registration[] = [];
+    const continuing: Registration[] = [];
+    for (const reg of old) {
+      if (next.has(reg)) continue;
+      reg.members.delete(rec);
+      stopped.push(reg);
+    }
+    for (const reg of next) {
+      if (old.has(reg)) {
+        if (payloadChanged) continuing.push(reg);
+        continue;
+      }
+      reg.members.add(rec);
+      started.push(reg);
+    }
+    if (previous !== undefined) {
+      for (const reg of stopped) if (reg.alive) reg.observer.onMatchStopped(previous);
+      for (const reg of continuing) if (reg.alive) reg.observer.onMatchUpdated(previous, entity);
+    }
+    for (const reg of started) if (reg.alive) reg.observer.onMatchStarted(entity);
+  }
+
+  removeEntity(id: string): void {
+    const rec = this.entities.get(id);
+    if (rec === undefined) return;
+    this.entities.delete(id);
+    this.removePostings(rec, rec.entity.labels);
+    const regs = [...rec.matches];
+    rec.matches = new Set();
+    for (const reg of regs) reg.members.delete(rec);
+    for (const reg of regs) if (reg.alive) reg.observer.onMatchStopped(rec.entity);
+  }
+
+  /**
+   * The cheapest restriction to file a selector under: the key whose required values are held
+   * by the fewest entities now (ties, as when selectors arrive before entities, go to narrow
+   * keys), else a key it requires present, else nowhere in particular (tested on every update).
+   */
+  private place(selector: Selector): Placement {
+    let best: Placement = { kind: 'all' };
+    let bestScore = Infinity;
+    for (const [key, r] of selectorLabelRestrictions(selector)) {
+      if (r.mustBePresent && r.mustBeAbsent) return { kind: 'never' };
+      const penalty = BROAD_KEYS.has(key) ? BROAD_PENALTY : 0;
+      if (r.mustHaveOneOf !== undefined) {
+        if (r.mustHaveOneOf.length === 0) return { kind: 'never' };
+        let score = penalty + r.mustHaveOneOf.length;
+        const counts = this.postings.get(key);
+        if (counts !== undefined) for (const v of r.mustHaveOneOf) score += counts.get(v)?.size ?? 0;
+        if (score < bestScore) {
+          bestScore = score;
+          best = { kind: 'values', key, values: r.mustHaveOneOf };
+        }
+      } else if (r.mustBePresent) {
+        const score = penalty + HAS_PENALTY + (this.keyCounts.get(key) ?? 0);
+        if (score < bestScore) {
+          bestScore = score;
+          best = { kind: 'key', key };
+        }
+      }
+    }
+    return best;
+  }
+
+  private addPostings(rec: EntityRecord, labels: Labels): void {
+    for (const key of Object.keys(labels)) {
+      const value = labels[key] as string;
+      getOrCreate(getOrCreate(this.postings, key, () => new Map<string, Set<EntityRecord>>()), value, newSet).add(rec);
+      this.keyCounts.set(key, (this.keyCounts.get(key) ?? 0) + 1);
+    }
+  }
+
+  private removePostings(rec: EntityRecord, labels: Labels): void {
+    for (const key of Object.keys(labels)) {
+      const value = labels[key] as string;
+      const values = this.postings.get(key);
+      deleteFromBucket(values, value, rec);
+      if (values !== undefined && values.size === 0) this.postings.delete(key);
+      const n = (this.keyCounts.get(key) ?? 1) - 1;
+      if (n === 0) this.keyCounts.delete(key);
+      else this.keyCounts.set(key, n);
+    }
+  }
+}
+
+function newSet<T>(): Set<T> {
+  return new Set();
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = create();
+    map.set(key, v);
+  }
+  return v;
+}
+
+function deleteFromBucket<K, T>(map: Map<K, Set<T>> | undefined, key: K, item: T): void {
+  const bucket = map?.get(key);
+  if (bucket === undefined) return;
+  bucket.delete(item);
+  if (bucket.size === 0) map?.delete(key);
+}
+
+export function labelsEqual(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
+  const ak = Object.keys(a);
+  if (ak.length !== Object.keys(b).length) return false;
+  for (const k of ak) if (a[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+  return true;
+}

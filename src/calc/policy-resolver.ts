@@ -1,0 +1,152 @@
+// Per local endpoint: the policies whose subject selects it (fed by the label index) and, at
+// flush, the ordered tiers and policies that apply in each direction, enforced and staged.
+// Only endpoints whose inputs changed are recomputed; only changed results are emitted.
+import { compareTiers, comparePolicies, type Direction, type Entity, type NormPolicy, type NormTier } from '../policy/index.js';
+import type { EventSequencer } from './event-sequencer.js';
+import type { EndpointPolicies, PolicyView, TierPolicies } from './types.js';
+
+/** What the resolver needs to know about a policy (the active-rules calculator's record). */
+export interface ResolvablePolicy {
+  readonly policy: NormPolicy;
+  /** Its tier exists (a policy in a tier not yet seen applies nowhere). */
+  readonly live: boolean;
+}
+
+export interface PolicyLookup {
+  tier(name: string): NormTier | undefined;
+  /** Some live staged policy replaces or deletes the enforced policy with this id. */
+  isTargeted(policyId: string): boolean;
+}
+
+interface EndpointRecord {
+  entity: Entity;
+  readonly policies: Set<ResolvablePolicy>;
+  output: EndpointPolicies | undefined;
+}
+
+export class PolicyResolver {
+  private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly sequencer: EventSequencer) {}
+
+  get endpointCount(): number {
+    return this.endpoints.size;
+  }
+
+  entityOf(id: string): Entity | undefined {
+    return this.endpoints.get(id)?.entity;
+  }
+
+  upsertEndpoint(entity: Entity): void {
+    const rec = this.endpoints.get(entity.id);
+    if (rec === undefined) this.endpoints.set(entity.id, { entity, policies: new Set(), output: undefined });
+    else rec.entity = entity;
+    this.dirty.add(entity.id);
+  }
+
+  removeEndpoint(id: string): void {
+    if (!this.endpoints.delete(id)) return;
+    this.dirty.delete(id);
+    this.sequencer.endpointChanged(id);
+  }
+
+  policyStarted(endpointId: string, policy: ResolvablePolicy): void {
+    const rec = this.endpoints.get(endpointId);
+    if (rec === undefined) return;
+    rec.policies.add(policy);
+    this.dirty.add(endpointId);
+  }
+
+  policyStopped(endpointId: string, policy: ResolvablePolicy): void {
+    const rec = this.endpoints.get(endpointId);
+    if (rec === undefined) return;
+    rec.policies.delete(policy);
+    this.dirty.add(endpointId);
+  }
+
+  markDirty(endpointId: string): void {
+    if (this.endpoints.has(endpointId)) this.dirty.add(endpointId);
+  }
+
+  settle(lookup: PolicyLookup): void {
+    for (const id of this.dirty) {
+      const rec = this.endpoints.get(id);
+      if (rec === undefined) continue;
+      const output = resolve(rec.entity, rec.policies, lookup);
+      if (rec.output !== undefined && endpointPoliciesEqual(rec.output, output)) continue;
+      rec.output = output;
+      this.sequencer.endpointChanged(id);
+    }
+    this.dirty.clear();
+  }
+
+  output(id: string): EndpointPolicies | undefined {
+    return this.endpoints.get(id)?.output;
+  }
+}
+
+/** The lists for one endpoint from the live policies that select it. */
+export function resolve(entity: Entity, policies: Iterable<ResolvablePolicy>, lookup: PolicyLookup): EndpointPolicies {
+  const enforced: NormPolicy[] = [];
+  const stagedSets: NormPolicy[] = [];
+  let targeted = false;
+  for (const p of policies) {
+    if (!p.live) continue;
+    const staged = p.policy.staged;
+    if (staged === undefined) {
+      enforced.push(p.policy);
+      if (lookup.isTargeted(p.policy.id)) targeted = true;
+    } else if (staged === 'Set') {
+      stagedSets.push(p.policy);
+    }
+  }
+  const main = viewOf(enforced, lookup);
+  if (stagedSets.length === 0 && !targeted) return { endpoint: entity, ...main };
+  const whatIf = enforced.filter((p) => !lookup.isTargeted(p.id));
+  for (const s of stagedSets) whatIf.push(s);
+  return { endpoint: entity, ...main, staged: viewOf(whatIf, lookup) };
+}
+
+function viewOf(policies: readonly NormPolicy[], lookup: PolicyLookup): PolicyView {
+  return { ingress: tiersFor(policies, 'ingress', lookup), egress: tiersFor(policies, 'egress', lookup) };
+}
+
+function tiersFor(policies: readonly NormPolicy[], direction: Direction, lookup: PolicyLookup): TierPolicies[] {
+  const applicable = policies.filter((p) => p.types[direction]);
+  if (applicable.length === 0) return [];
+  const tierOf = (p: NormPolicy) => lookup.tier(p.tier) ?? { name: p.tier, defaultAction: 'Deny' as const };
+  applicable.sort((a, b) => compareTiers(tierOf(a), tierOf(b)) || comparePolicies(a, b) || compareText(a.id, b.id));
+  const out: { tier: string; policies: string[] }[] = [];
+  for (const p of applicable) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.tier === p.tier) last.policies.push(p.id);
+    else out.push({ tier: p.tier, policies: [p.id] });
+  }
+  return out;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sameTiers(a: readonly TierPolicies[], b: readonly TierPolicies[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as TierPolicies;
+    const y = b[i] as TierPolicies;
+    if (x.tier !== y.tier || x.policies.length !== y.policies.length) return false;
+    for (let j = 0; j < x.policies.length; j++) if (x.policies[j] !== y.policies[j]) return false;
+  }
+  return true;
+}
+
+function sameView(a: PolicyView | undefined, b: PolicyView | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return sameTiers(a.ingress, b.ingress) && sameTiers(a.egress, b.egress);
+}
+
+/** The entity object is compared by identity: the entity calculator replaces it only on change. */
+export function endpointPoliciesEqual(a: EndpointPolicies, b: EndpointPolicies): boolean {
+  return a.endpoint === b.endpoint && sameView(a, b) && sameView(a.staged, b.staged);
+}
