@@ -7,12 +7,16 @@ export function renderVerdict(from: string, to: string, port: string, v: Verdict
   lines.push(...renderDirection(v.ingress, `ingress to ${to}`));
   if (v.staged !== (v as PolicySetVerdict) && stagedDiffers(v)) {
     lines.push(`staged policies would make it ${v.staged.allowed ? 'ALLOWED' : 'DENIED'}:`);
-    lines.push(...renderDirection(v.staged.egress, `egress from ${from} (staged)`).map((l) => `  ${l}`));
-    lines.push(...renderDirection(v.staged.ingress, `ingress to ${to} (staged)`).map((l) => `  ${l}`));
+    lines.push(...renderDirection(v.staged.egress, `egress from ${from} (staged)`).map(indent));
+    lines.push(...renderDirection(v.staged.ingress, `ingress to ${to} (staged)`).map(indent));
   } else {
     lines.push('staged policies: no change');
   }
   return lines.join('\n');
+}
+
+function indent(line: string): string {
+  return line === '' ? line : `  ${line}`;
 }
 
 function stagedDiffers(v: Verdict): boolean {
