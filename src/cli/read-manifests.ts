@@ -31,7 +31,7 @@ export function readManifests(paths: readonly string[], stdin: () => string): De
 
 function expand(path: string): string[] {
   if (path === '-') return [path];
-  let isDirectory = false;
+  let isDirectory: boolean;
   try {
     isDirectory = statSync(path).isDirectory();
   } catch {

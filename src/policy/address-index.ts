@@ -17,6 +17,9 @@ export class AddressIndex {
   constructor(entities: readonly Entity[]) {
     for (const e of entities) {
       if (e.kind === 'networkSet') this.networkSets.push(e);
+      // A host-networked pod's address is its node's: the node entity stands behind it, and
+      // pod selectors never match it (Calico's IP sets hold workload addresses only).
+      if (e.hostNetwork) continue;
       for (const ip of e.ips) {
         const key = ipKey(ip);
         const list = this.byAddress.get(key);
