@@ -26,7 +26,7 @@ interface TierPolicies {
 /** Policies grouped by tier, both sorted as Calico sorts them. */
 class OrderedPolicySet {
   readonly tiers: readonly TierPolicies[];
-  private readonly perEndpoint = new Map<string, readonly TierPolicies[]>();
+  private readonly perEndpoint = new WeakMap<Entity, { ingress?: readonly TierPolicies[]; egress?: readonly TierPolicies[] }>();
 
   constructor(tiers: readonly NormTier[], policies: readonly NormPolicy[]) {
     const byTier = new Map<string, NormPolicy[]>();
@@ -43,15 +43,19 @@ class OrderedPolicySet {
 
   /** The tiers that apply to an endpoint in one direction, each with its selecting policies. */
   applicable(endpoint: Entity, direction: Direction): readonly TierPolicies[] {
-    const key = `${direction}\u0000${endpoint.id}`;
-    const cached = this.perEndpoint.get(key);
+    let slot = this.perEndpoint.get(endpoint);
+    if (!slot) {
+      slot = {};
+      this.perEndpoint.set(endpoint, slot);
+    }
+    const cached = slot[direction];
     if (cached) return cached;
     const found: TierPolicies[] = [];
     for (const t of this.tiers) {
       const selecting = t.policies.filter((p) => p.types[direction] && entityMatches(p.subject, endpoint));
       if (selecting.length > 0) found.push({ tier: t.tier, policies: selecting });
     }
-    this.perEndpoint.set(key, found);
+    slot[direction] = found;
     return found;
   }
 }
