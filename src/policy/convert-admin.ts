@@ -1,7 +1,9 @@
-// policy.networking.k8s.io admin policies → the normalized model, placed as current Calico places
-// them: AdminNetworkPolicy (and ClusterNetworkPolicy tier Admin) in tier `kube-admin` ordered by
-// priority; BaselineAdminNetworkPolicy (and tier Baseline) in `kube-baseline`. Both tiers end in
-// Pass, so an unmatched flow moves on to NetworkPolicy and then to the namespace profile (allow).
+// policy.networking.k8s.io admin policies → the normalized model, placed as Calico places them
+// (resources.KUBERNETES_POLICY_TIERS): AdminNetworkPolicy in tier `adminnetworkpolicy` and
+// ClusterNetworkPolicy tier Admin in `kube-admin`, ordered by priority; BaselineAdminNetworkPolicy
+// in `baselineadminnetworkpolicy` (order 1000) and tier Baseline in `kube-baseline`. All of these
+// tiers end in Pass, so an unmatched flow moves on to NetworkPolicy, then to the namespace
+// profile (allow).
 import type {
   AdminNetworkPolicy,
   AdminNetworkPolicyEgressPeer,
@@ -11,14 +13,13 @@ import type {
   ClusterNetworkPolicy,
   ClusterNetworkPolicyProtocol,
 } from '../resources/index.js';
+import { KUBERNETES_POLICY_TIERS } from '../resources/index.js';
 import { labelSelectorToSelector } from '../selector/index.js';
 import type { EntityKind, NormPolicy, NormRule, PeerMatch, PortSet, RuleAction } from './model.js';
 import { PROTOCOL_NUMBERS } from './model.js';
 import { conjunction, kubernetesNamespaceSelector, kubernetesPods } from './scoping.js';
 import { cidrs } from './convert-calico.js';
 
-export const ADMIN_TIER = 'kube-admin';
-export const BASELINE_TIER = 'kube-baseline';
 /** Calico orders the singleton BaselineAdminNetworkPolicy as 1000 within its tier. */
 export const BASELINE_ORDER = 1000;
 
@@ -39,8 +40,7 @@ interface GenericRule {
 }
 
 export function convertAdminPolicy(p: AdminNetworkPolicy | BaselineAdminNetworkPolicy | ClusterNetworkPolicy): NormPolicy {
-  const baseline = p.kind === 'BaselineAdminNetworkPolicy' || (p.kind === 'ClusterNetworkPolicy' && p.spec.tier === 'Baseline');
-  const tier = baseline ? BASELINE_TIER : ADMIN_TIER;
+  const tier = p.kind === 'ClusterNetworkPolicy' ? KUBERNETES_POLICY_TIERS.ClusterNetworkPolicy[p.spec.tier] : KUBERNETES_POLICY_TIERS[p.kind];
   const order = p.kind === 'BaselineAdminNetworkPolicy' ? BASELINE_ORDER : p.spec.priority;
   const prefix = p.kind === 'AdminNetworkPolicy' ? 'kanp.adminnetworkpolicy' : p.kind === 'BaselineAdminNetworkPolicy' ? 'kbanp.baselineadminnetworkpolicy' : 'kcnp.clusternetworkpolicy';
   const ingress: GenericRule[] = [];

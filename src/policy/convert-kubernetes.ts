@@ -7,6 +7,7 @@ import type {
   K8sNetworkPolicyPort,
   StagedKubernetesNetworkPolicy,
 } from '../resources/index.js';
+import { KUBERNETES_POLICY_TIERS } from '../resources/index.js';
 import { labelSelectorToSelector } from '../selector/index.js';
 import type { EntityKind, NormPolicy, NormRule, PeerMatch, PortSet } from './model.js';
 import { PROTOCOL_NUMBERS } from './model.js';
@@ -14,7 +15,7 @@ import { mergePortSets, singlePortSet } from './ports.js';
 import { conjunction, inNamespace, kubernetesNamespaceSelector, kubernetesPods } from './scoping.js';
 import { cidrs } from './convert-calico.js';
 
-export const KUBERNETES_POLICY_TIER = 'default';
+export const KUBERNETES_POLICY_TIER = KUBERNETES_POLICY_TIERS.NetworkPolicy;
 export const KUBERNETES_POLICY_ORDER = 1000;
 const POD_KINDS: ReadonlySet<EntityKind> = new Set(['pod']);
 

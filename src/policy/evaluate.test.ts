@@ -218,9 +218,9 @@ spec:
   const v = flow('ops/tool', 'shop/db', 5432);
   assert.equal(v.allowed, false);
   assert.deepEqual(v.ingress.decidedBy, {
-    kind: 'rule', tier: 'kube-baseline', policy: 'kbanp.baselineadminnetworkpolicy.default', ruleIndex: 0, ruleName: 'baseline-deny', action: 'Deny',
+    kind: 'rule', tier: 'baselineadminnetworkpolicy', policy: 'kbanp.baselineadminnetworkpolicy.default', ruleIndex: 0, ruleName: 'baseline-deny', action: 'Deny',
   });
-  assert.deepEqual(v.ingress.tiers.map((t) => [t.tier, t.outcome]), [['kube-admin', 'Pass'], ['kube-baseline', 'Deny']]);
+  assert.deepEqual(v.ingress.tiers.map((t) => [t.tier, t.outcome]), [['adminnetworkpolicy', 'Pass'], ['baselineadminnetworkpolicy', 'Deny']]);
 });
 
 test('egress to an outside address is decided at the source only', () => {
