@@ -55,7 +55,36 @@ function subject(pods: z.ZodType<NamespacedPod>): z.ZodType<AdminNetworkPolicySu
 }
 
 function ingressPeer(pods: z.ZodType<NamespacedPod>): z.ZodType<AdminNetworkPolicyIngressPeer> {
-  return strict({ namespaces: labelSelector.optional(), pods: pods.optional() }).superRefine(exactlyOne(['namespaces', 'pods']));
+  return z.preprocess(
+    legacyPeer,
+    strict({ namespaces: labelSelector.optional(), pods: pods.optional() }).superRefine(exactlyOne(['namespaces', 'pods'])),
+  ) as unknown as z.ZodType<AdminNetworkPolicyIngressPeer>;
+}
+
+/**
+ * The first v1alpha1 releases wrapped peer selectors: `namespaces: {namespaceSelector: …}` and
+ * `pods: {namespaces: {namespaceSelector: …}, podSelector: …}`. Manifests written for them (and
+ * older conformance suites) still exist, so read those forms as the current ones. The wrappers'
+ * `sameLabels`/`notSameLabels` were dropped upstream; they stay and get an unknown-field error.
+ */
+function legacyPeer(peer: unknown): unknown {
+  if (!isObject(peer)) return peer;
+  const out: Record<string, unknown> = { ...peer };
+  const ns = peer['namespaces'];
+  if (isObject(ns) && Object.keys(ns).length === 1 && 'namespaceSelector' in ns) out['namespaces'] = ns['namespaceSelector'];
+  const pods = peer['pods'];
+  if (isObject(pods) && isObject(pods['namespaces']) && !('namespaceSelector' in pods)) {
+    const wrapped = pods['namespaces'];
+    if (Object.keys(wrapped).length === 1 && 'namespaceSelector' in wrapped) {
+      const { namespaces: _legacy, ...rest } = pods;
+      out['pods'] = { ...rest, namespaceSelector: wrapped['namespaceSelector'] };
+    }
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function egressPeer(pods: z.ZodType<NamespacedPod>, domains: boolean): z.ZodType<AdminNetworkPolicyEgressPeer> {
@@ -66,9 +95,10 @@ function egressPeer(pods: z.ZodType<NamespacedPod>, domains: boolean): z.ZodType
     networks: list(networkCidr, { min: 1, max: 25 }).optional(),
   };
   // BaselineAdminNetworkPolicy has no domainNames peer.
-  return domains
+  const schema = domains
     ? strict({ ...base, domainNames: list(domainName, { min: 1, max: 25 }).optional() }).superRefine(exactlyOne([...Object.keys(base), 'domainNames']))
     : strict(base).superRefine(exactlyOne(Object.keys(base)));
+  return z.preprocess(legacyPeer, schema) as unknown as z.ZodType<AdminNetworkPolicyEgressPeer>;
 }
 
 // ───────────────────────────── v1alpha1 ports ─────────────────────────────
