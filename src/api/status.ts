@@ -17,7 +17,8 @@ export type StatusReason =
   | 'RequestEntityTooLarge'
   | 'Forbidden'
   | 'InternalError'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'Timeout';
 
 export interface StatusCause {
   reason?: string;

@@ -46,6 +46,8 @@ class PolicyRecord implements MatchObserver, ResolvablePolicy {
 class ProfileRecord {
   explicit: NormProfile | undefined;
   synthetic: NormProfile | undefined;
+  /** The `kns.` profile, built once so a namespace that comes back brings the same object. */
+  syntheticProfile: NormProfile | undefined;
   localRefs = 0;
   active: ActiveProfile | undefined;
   setRefs: readonly string[] = [];
@@ -231,7 +233,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
   namespacePresence(namespace: string, present: boolean): void {
     const rec = this.profileRecord(`kns.${namespace}`);
     if (present === (rec.synthetic !== undefined)) return;
-    rec.synthetic = present ? namespaceProfile(namespace) : undefined;
+    rec.synthetic = present ? (rec.syntheticProfile ??= namespaceProfile(namespace)) : undefined;
     this.profileDirty.add(rec);
   }
 

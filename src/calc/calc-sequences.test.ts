@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Entity } from '../policy/index.js';
 import type { Resource } from '../resources/index.js';
 import { CalcEngine, CalcStateRecorder, NaiveCalcEngine, computeCalcState, describeCalcState, localToNode, type CalcUpdate } from './index.js';
-import { clusterArb, keyOf, transition } from './fixtures.test.js';
+import { clusterArb, clusterSequenceArb, keyOf, transition } from './fixtures.test.js';
 
 type IsLocal = (e: Entity) => boolean;
 const LOCALITIES: readonly [string, IsLocal | undefined][] = [
@@ -69,7 +69,7 @@ function replayStates(states: readonly Resource[][], isLocal: IsLocal | undefine
   h.checkEmpty();
 }
 
-const statesArb = fc.array(clusterArb, { minLength: 1, maxLength: 4 });
+const statesArb = fc.oneof(clusterSequenceArb, fc.array(clusterArb, { minLength: 1, maxLength: 4 }));
 const runs = { numRuns: 60 };
 
 for (const [where, isLocal] of LOCALITIES) {

@@ -3,6 +3,9 @@
 // activated or updated; endpoints updated; then endpoints, profiles, policies, tiers and IP sets
 // removed. Changes that cancel within one flush emit nothing.
 import type { NormTier } from '../policy/index.js';
+import { canonicalJson } from './canonical.js';
+import { entitiesEqual } from './entity-calculator.js';
+import { endpointPoliciesEqual } from './policy-resolver.js';
 import type { ActivePolicy, ActiveProfile, CalcCallbacks, EndpointPolicies, IpSetSpec } from './types.js';
 
 /** The current value of everything the sequencer may be asked to emit. */
@@ -24,6 +27,9 @@ class KeyedOutput<T> {
   private readonly emitted = new Map<string, T>();
   private readonly dirty = new Set<string>();
 
+  /** `equal` compares content, for values rebuilt within one flush (deleted and re-added). */
+  constructor(private readonly equal: (a: T, b: T) => boolean) {}
+
   get size(): number {
     return this.emitted.size;
   }
@@ -41,9 +47,10 @@ class KeyedOutput<T> {
         if (this.emitted.has(key)) removals.push(key);
         continue;
       }
-      if (this.emitted.get(key) === value) continue;
+      const previous = this.emitted.get(key);
+      if (previous === value) continue;
       this.emitted.set(key, value);
-      emit(value);
+      if (previous === undefined || !this.equal(previous, value)) emit(value);
     }
     this.dirty.clear();
     return removals;
@@ -62,12 +69,12 @@ export class EventSequencer {
   private readonly dirtySets = new Set<string>();
   /** Member changes of emitted sets since the last flush, with adds and removes cancelling. */
   private readonly pending = new Map<string, MemberDelta>();
-  /** Emitted sets destroyed since the last flush: their members as the consumer has them. */
-  private readonly ghosts = new Map<string, Set<string>>();
-  private readonly tiers = new KeyedOutput<NormTier>();
-  private readonly policies = new KeyedOutput<ActivePolicy>();
-  private readonly profiles = new KeyedOutput<ActiveProfile>();
-  private readonly endpoints = new KeyedOutput<EndpointPolicies>();
+  private readonly tiers = new KeyedOutput<NormTier>((a, b) => a.order === b.order && a.defaultAction === b.defaultAction);
+  private readonly policies = new KeyedOutput<ActivePolicy>(sameContent);
+  private readonly profiles = new KeyedOutput<ActiveProfile>(sameContent);
+  private readonly endpoints = new KeyedOutput<EndpointPolicies>(
+    (a, b) => entitiesEqual(a.endpoint, b.endpoint) && endpointPoliciesEqual(a, { ...b, endpoint: a.endpoint }),
+  );
 
   constructor(private readonly callbacks: CalcCallbacks) {}
 
@@ -86,17 +93,13 @@ export class EventSequencer {
     this.dirtySets.add(id);
   }
 
-  ipSetDestroyed(id: string, members: Iterable<string>): void {
+  /**
+   * Sets are created and destroyed only when the IP-set calculator settles, once per flush, so a
+   * set never goes away and comes back between two flushes: its pending deltas can just go.
+   */
+  ipSetDestroyed(id: string): void {
     this.dirtySets.add(id);
-    if (!this.emittedSets.has(id) || this.ghosts.has(id)) return;
-    const ghost = new Set(members);
-    const delta = this.pending.get(id);
-    if (delta !== undefined) {
-      for (const m of delta.added) ghost.delete(m);
-      for (const m of delta.removed) ghost.add(m);
-      this.pending.delete(id);
-    }
-    this.ghosts.set(id, ghost);
+    this.pending.delete(id);
   }
 
   ipSetMemberAdded(id: string, member: string): void {
@@ -160,28 +163,18 @@ export class EventSequencer {
         this.callbacks.onIpSetAdded(set.spec, [...set.members()]);
         continue;
       }
-      let added: string[];
-      let removedMembers: string[];
-      const ghost = this.ghosts.get(id);
-      if (ghost !== undefined) {
-        added = [];
-        for (const m of set.members()) if (!ghost.delete(m)) added.push(m);
-        removedMembers = [...ghost];
-      } else {
-        const delta = this.pending.get(id);
-        added = delta ? [...delta.added] : [];
-        removedMembers = delta ? [...delta.removed] : [];
-      }
+      const delta = this.pending.get(id);
+      const added = delta ? [...delta.added] : [];
+      const removedMembers = delta ? [...delta.removed] : [];
       if (added.length > 0 || removedMembers.length > 0) this.callbacks.onIpSetMembersChanged(id, added, removedMembers);
     }
     this.dirtySets.clear();
     this.pending.clear();
-    this.ghosts.clear();
     return removed;
   }
 
   private deltaOf(id: string): MemberDelta | undefined {
-    if (!this.emittedSets.has(id) || this.ghosts.has(id)) return undefined;
+    if (!this.emittedSets.has(id)) return undefined;
     let delta = this.pending.get(id);
     if (delta === undefined) {
       delta = { added: new Set(), removed: new Set() };
@@ -189,4 +182,19 @@ export class EventSequencer {
     }
     return delta;
   }
+}
+
+const canonicalTexts = new WeakMap<object, string>();
+
+function sameContent(a: object, b: object): boolean {
+  return textOf(a) === textOf(b);
+}
+
+function textOf(value: object): string {
+  let text = canonicalTexts.get(value);
+  if (text === undefined) {
+    text = canonicalJson(value);
+    canonicalTexts.set(value, text);
+  }
+  return text;
 }

@@ -576,3 +576,29 @@ function portIn(state: CalcState, set: PortSet, named: readonly string[], ip: Ip
   const member = namedPortMember(ip.text, protocol, port);
   return named.some((id) => members(state, id).has(member));
 }
+
+/**
+ * A sequence of states where each one keeps most of the previous one: every object is, with
+ * some probability, replaced by (or swapped in or out for) its version in a fresh random state,
+ * so labels, selectors, orders and tiers change under objects that stay, as in a real cluster.
+ */
+export const clusterSequenceArb: fc.Arbitrary<Resource[][]> = fc
+  .tuple(clusterArb, fc.array(fc.tuple(clusterArb, fc.infiniteStream(fc.nat(9))), { maxLength: 4 }), fc.nat(9))
+  .map(([first, steps, churn]) => {
+    const states = [first];
+    let prev = first;
+    for (const [fresh, bits] of steps) {
+      const it = bits[Symbol.iterator]();
+      const before = new Map(prev.map((r) => [keyOf(r), r]));
+      const after = new Map(fresh.map((r) => [keyOf(r), r]));
+      const next: Resource[] = [];
+      for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const takeFresh = (it.next().value as number) <= churn / 3;
+        const r = takeFresh ? after.get(key) : before.get(key);
+        if (r !== undefined) next.push(r);
+      }
+      states.push(next);
+      prev = next;
+    }
+    return states;
+  });

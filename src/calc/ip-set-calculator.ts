@@ -106,7 +106,7 @@ export class IpSetCalculator {
         set.registration = this.index.register(set.def.selector, false, set);
       } else if (set.refs <= 0) {
         if (set.registration !== undefined) {
-          this.sequencer.ipSetDestroyed(set.id, set.members.keys());
+          this.sequencer.ipSetDestroyed(set.id);
           this.index.unregister(set.registration, false);
           set.registration = undefined;
         }

@@ -110,6 +110,9 @@ export function namedPortMember(address: string, protocol: number, port: number)
  * caller reference-counts, and an entity always adds and removes the same list).
  */
 export function entitySetMembers(def: IpSetDefinition, e: Entity, out: string[]): void {
+  // A host-networked pod's address is its node's: the node entity stands for it (as in the
+  // evaluator's address index), so the pod itself puts nothing in any set.
+  if (e.hostNetwork === true) return;
   const np = def.namedPort;
   if (np === undefined) {
     for (const ip of e.ips) out.push(ip.text);

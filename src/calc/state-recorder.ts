@@ -49,6 +49,8 @@ export class CalcStateRecorder implements CalcCallbacks {
     this.events++;
     const set = this.ipSets.get(id) ?? fail(`members of unknown IP set ${id} changed`);
     if (added.length === 0 && removed.length === 0) this.redundant++;
+    const removing = new Set(removed);
+    for (const m of added) if (removing.has(m)) fail(`IP set ${id}: ${m} both added and removed in one delta`);
     for (const m of removed) if (!set.members.delete(m)) fail(`IP set ${id}: removed ${m}, which it did not hold`);
     for (const m of added) {
       if (set.members.has(m)) fail(`IP set ${id}: added ${m}, which it held`);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError, formatProblem } from '../errors/index.js';
 import { simulate, type CommandIo } from './simulate.js';
+import { registerControlPlaneCommands } from './control-plane-commands.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 70;
@@ -49,6 +50,7 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
         ),
       );
     });
+  registerControlPlaneCommands(program, io, setExit);
   return program;
 }
 

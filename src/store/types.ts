@@ -2,7 +2,7 @@
 // subset of etcd v3 the API server needs: a flat, revisioned key space with prefix list/watch.
 // Revisions are numbers inside the store; the API turns them into opaque resourceVersion strings.
 
-/** A key such as `/registry/projectcalico.org/networkpolicies/shop/allow-web`. */
+/** A key such as `/registry/projectcalico.org/networkpolicies/shop/allow-web`: starts with `/`, never ends with `/`. */
 export type StoreKey = string;
 
 export interface StoredValue {
@@ -16,7 +16,10 @@ export interface StoredValue {
 }
 
 export interface ListOptions {
-  /** Only keys starting with this prefix. */
+  /**
+   * Only keys under this directory: `/a/b` and `/a/b/` both list `/a/b/…`, never `/a/bc`;
+   * `` lists every key.
+   */
   readonly prefix: StoreKey;
   /** A filter over values, applied before the limit (label and field selectors). */
   readonly filter?: (value: Readonly<Record<string, unknown>>) => boolean;
@@ -50,8 +53,13 @@ export interface WatchEvent {
 }
 
 export interface WatchOptions {
+  /** A directory, as for ListOptions.prefix. */
   readonly prefix: StoreKey;
-  /** Deliver every change with revision > fromRevision; older than compaction → GoneError. */
+  /**
+   * Deliver every change with revision > fromRevision, in revision order, never before `watch()`
+   * has resolved. 0 replays all history (GoneError once anything was compacted); a list's
+   * `revision` continues exactly after that list. Below the compacted revision → GoneError.
+   */
   readonly fromRevision: number;
   readonly onEvent: (event: WatchEvent) => void;
   /** The watch ended abnormally (backend failure, compaction overtook it); no more events follow. */
@@ -72,12 +80,18 @@ export interface Store {
    * current modRevision equals it. NotFoundError if the key does not exist.
    */
   update(key: StoreKey, value: Readonly<Record<string, unknown>>, expectedModRevision?: number): Promise<StoredValue>;
-  /** Deletes and returns the last value; NotFoundError / ConflictError as for update. */
+  /**
+   * Deletes and returns the last value, with `modRevision` set to the deletion's revision (as in
+   * the DELETED event); NotFoundError / ConflictError as for update.
+   */
   delete(key: StoreKey, expectedModRevision?: number): Promise<StoredValue>;
   watch(options: WatchOptions): Promise<Disposable>;
   /** The latest revision of the whole store. */
   currentRevision(): Promise<number>;
-  /** Forget history at or below `revision`; later reads/watches from there get GoneError. */
+  /**
+   * Forget history at or below `revision`; later reads below it / watches from below it get
+   * GoneError. The state at `revision` stays readable. On etcd this compacts the whole etcd.
+   */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,43 @@
+// Initial sync: every resource of a synthetic cluster into a fresh engine, then one flush.
+// Reports wall time, the process's peak heap (generated cluster included) and what the engine
+// itself retains, for one node's endpoints and for all of them.
+import { CalcEngine } from '../src/calc/index.js';
+import { generateCluster } from './synthetic-cluster.js';
+import { CountingCallbacks, HeapPeak, LOCALITIES, SCALES, emit, gc, heapMiB, now, option, upserts } from './calc-common.js';
+
+for (const scale of option('scale', Object.keys(SCALES))) {
+  const params = SCALES[scale]!;
+  const cluster = generateCluster(params);
+  const updates = upserts(cluster.resources);
+  const name = `${params.pods / 1000}k-pods-${params.policies / 1000}k-policies`;
+  for (const local of option('local', Object.keys(LOCALITIES))) {
+    const isLocal = LOCALITIES[local];
+    const bench = `calc-sync/${name}/${local}`;
+    gc();
+    const before = heapMiB();
+    const heap = new HeapPeak();
+    const sink = new CountingCallbacks(heap);
+    const t0 = now();
+    let engine: CalcEngine | undefined = new CalcEngine({ callbacks: sink, ...(isLocal ? { isLocal } : {}) });
+    for (let i = 0; i < updates.length; i++) {
+      engine.onUpdate(updates[i]!);
+      if ((i & 4095) === 0) heap.sample();
+    }
+    engine.flush();
+    const elapsed = now() - t0;
+    heap.sample();
+    const stats = engine.stats();
+    gc();
+    const retained = heapMiB() - before;
+    emit(bench, 'sync_time', elapsed, 'ms', { target: 10_000, met: elapsed < 10_000 });
+    emit(bench, 'peak_heap', heap.peak, 'MiB', { target: 2048, met: heap.peak < 2048 });
+    emit(bench, 'engine_retained_heap', retained, 'MiB');
+    emit(bench, 'resources', updates.length, 'count');
+    emit(bench, 'local_endpoints', stats.localEndpoints, 'count');
+    emit(bench, 'active_policies', stats.activePolicies, 'count');
+    emit(bench, 'ip_sets', stats.ipSets, 'count');
+    emit(bench, 'ip_set_members_emitted', sink.memberChanges, 'count');
+    emit(bench, 'deltas', sink.total, 'count');
+    engine = undefined;
+  }
+}
