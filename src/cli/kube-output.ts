@@ -67,12 +67,12 @@ export function unifiedDiff(a: string, b: string, fromName: string, toName: stri
       ops.push({ t: ' ', s: x[i] as string });
       i++;
       j++;
-    } else if (j < m && (i >= n || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) {
-      ops.push({ t: '+', s: y[j] as string });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
       ops.push({ t: '-', s: x[i] as string });
       i++;
+    } else {
+      ops.push({ t: '+', s: y[j] as string });
+      j++;
     }
   }
   if (ops.every((o) => o.t === ' ')) return '';

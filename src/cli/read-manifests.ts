@@ -7,7 +7,11 @@ import { decodeManifests, type Decoded } from '../resources/index.js';
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
-export function readManifests(paths: readonly string[], stdin: () => string): Decoded[] {
+/**
+ * Reads and decodes every file. Objects of kinds simulate has no use for (Deployments, Services,
+ * …) are passed over and reported through `onNote`, so a whole application's manifests load.
+ */
+export function readManifests(paths: readonly string[], stdin: () => string, onNote: (note: string) => void = () => undefined): Decoded[] {
   const decoded: Decoded[] = [];
   const problems: Problem[] = [];
   for (const path of paths.flatMap(expand)) {
@@ -19,7 +23,12 @@ export function readManifests(paths: readonly string[], stdin: () => string): De
       continue;
     }
     try {
-      decoded.push(...decodeManifests(text, path));
+      decoded.push(
+        ...decodeManifests(text, path, {
+          onForeign: (o) =>
+            onNote(`ignoring ${o.apiVersion} ${o.kind}${o.name !== undefined ? ` ${o.name}` : ''} in ${o.source.file} (document ${o.source.document}): Margay does not use this kind`),
+        }),
+      );
     } catch (err) {
       if (err instanceof UserError) problems.push(...err.problems);
       else throw err;

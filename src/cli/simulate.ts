@@ -37,9 +37,10 @@ export function simulate(opts: SimulateOptions, io: CommandIo): number {
     throw new UserError({ path: opts.from === undefined ? '--from' : '--to', message: 'expected both --from NS/POD and --to NS/POD|IP, or --matrix' });
   }
   const request = parsePortArgument(opts.port);
-  const built = buildSnapshot(readManifests(opts.files, io.stdin));
+  const notes: string[] = [];
+  const built = buildSnapshot(readManifests(opts.files, io.stdin, (note) => notes.push(note)));
   if (built.problems.length > 0) throw new UserError(built.problems);
-  if (opts.output === 'text') for (const note of built.notes) io.err(`note: ${note}`);
+  if (opts.output === 'text') for (const note of [...notes, ...built.notes]) io.err(`note: ${note}`);
   const evaluator = new PolicyEvaluator(built.snapshot);
 
   if (opts.matrix) {

@@ -3,7 +3,7 @@
 // located by document, line and field path.
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { fieldPath, UserError, type Problem } from '../errors/index.js';
-import { findKind, unsupportedKindProblem } from './kinds.js';
+import { findKind, isForeignKind, unsupportedKindProblem } from './kinds.js';
 import { expectedMessage, issuesToProblems, zodErrorMap, type PathSegment, type RawProblem } from './problems.js';
 import type { Decoded, SourceRef } from './source.js';
 import type { Resource } from './types.js';
@@ -96,9 +96,27 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PathSegment[]): n
 type Locate = (path: readonly PathSegment[]) => number | undefined;
 
 /** Validates every object of one document, appending results and located problems. */
-function decodeDocument(value: unknown, where: { file: string; document: number }, locate: Locate, out: Decoded[], problems: Problem[]): void {
+function decodeDocument(
+  value: unknown,
+  where: { file: string; document: number },
+  locate: Locate,
+  out: Decoded[],
+  problems: Problem[],
+  options: DecodeOptions,
+): void {
   const listProblems: RawProblem[] = [];
   for (const { value: obj, prefix } of expandLists(value, listProblems)) {
+    if (options.onForeign && isRecord(obj) && isForeignKind(obj.apiVersion, obj.kind)) {
+      const line = locate(prefix);
+      const name = isRecord(obj.metadata) && typeof obj.metadata.name === 'string' ? obj.metadata.name : undefined;
+      options.onForeign({
+        source: { ...where, ...(line !== undefined ? { line } : {}) },
+        apiVersion: obj.apiVersion as string,
+        kind: obj.kind as string,
+        ...(name !== undefined ? { name } : {}),
+      });
+      continue;
+    }
     const result = validate(obj);
     if (result.ok) {
       const line = locate(prefix);
@@ -124,11 +142,27 @@ function place(where: { file: string; document: number }, locate: Locate, path: 
   };
 }
 
+/** An object of a kind Margay does not model, passed over when the caller asked for that. */
+export interface ForeignObject {
+  readonly source: SourceRef;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name?: string;
+}
+
+export interface DecodeOptions {
+  /**
+   * Called for objects of foreign kinds (other API groups, core kinds such as Service) instead of
+   * reporting them as problems. Unknown kinds in the groups Margay models stay problems.
+   */
+  readonly onForeign?: (object: ForeignObject) => void;
+}
+
 /**
  * Decodes a YAML (multi-document) or JSON manifest. Throws one UserError listing every problem
  * in the file; empty documents are skipped. Documents are numbered from 1 in file order.
  */
-export function decodeManifests(text: string, file: string): Decoded[] {
+export function decodeManifests(text: string, file: string, options: DecodeOptions = {}): Decoded[] {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, merge: true, uniqueKeys: true });
   const out: Decoded[] = [];
@@ -138,7 +172,7 @@ export function decodeManifests(text: string, file: string): Decoded[] {
   // YAML is a superset of JSON except for tab indentation; a JSON file YAML rejects gets a second chance.
   if (docs.some((d) => d.errors.length > 0) && /^\s*[[{]/.test(text)) {
     try {
-      decodeDocument(JSON.parse(text) as unknown, { file, document: 1 }, () => undefined, out, problems);
+      decodeDocument(JSON.parse(text) as unknown, { file, document: 1 }, () => undefined, out, problems, options);
       if (problems.length > 0) throw new UserError(problems);
       return out;
     } catch (err) {
@@ -163,7 +197,7 @@ export function decodeManifests(text: string, file: string): Decoded[] {
       return;
     }
     if (value === null || value === undefined) return;
-    decodeDocument(value, where, (path) => lineOf(doc, lc, path), out, problems);
+    decodeDocument(value, where, (path) => lineOf(doc, lc, path), out, problems, options);
   });
   if (problems.length > 0) throw new UserError(problems);
   return out;

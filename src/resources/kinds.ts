@@ -72,3 +72,26 @@ export function unsupportedKindProblem(apiVersion: unknown, kind: unknown): RawP
     return { path: ['apiVersion'], message: `expected apiVersion ${versions.join(' or ')} for kind ${kind}, got ${describeValue(apiVersion)}` };
   return { path: ['kind'], message: `unsupported kind ${JSON.stringify(kind)} (apiVersion ${JSON.stringify(apiVersion)}); expected one of: ${supportedKindsText()}` };
 }
+
+/** API groups Margay models: an unknown kind in one of these is a mistake, not a foreign object. */
+const MODELLED_GROUPS = new Set(['projectcalico.org', 'networking.k8s.io', 'policy.networking.k8s.io']);
+
+/** Core v1 kinds that carry no policy input (Services, ConfigMaps, …), as opposed to typos. */
+const FOREIGN_CORE_KINDS = new Set([
+  'Service', 'Endpoints', 'ConfigMap', 'Secret', 'PersistentVolume', 'PersistentVolumeClaim', 'ReplicationController',
+  'LimitRange', 'ResourceQuota', 'Event', 'PodTemplate', 'ComponentStatus', 'Binding',
+]);
+
+/**
+ * True for a well-formed object of a kind Margay does not model and could not have been meant
+ * as one: another API group (apps/v1 Deployment, rbac…) or a core kind such as Service. A
+ * manifest of a whole application holds these beside its policies.
+ */
+export function isForeignKind(apiVersion: unknown, kind: unknown): boolean {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return false;
+  if (findKind(apiVersion, kind) !== undefined || KINDS.some((k) => k.kind === kind && k.apiVersion.split('/')[0] === apiVersion.split('/')[0])) return false;
+  if (apiVersion === 'v1') return FOREIGN_CORE_KINDS.has(kind);
+  const slash = apiVersion.indexOf('/');
+  if (slash <= 0) return false;
+  return !MODELLED_GROUPS.has(apiVersion.slice(0, slash));
+}

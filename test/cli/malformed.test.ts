@@ -29,7 +29,8 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { name: 'YAML syntax error', manifest: 'kind: [unclosed\n', says: /line \d+/ },
-  { name: 'unknown kind', manifest: 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n', says: /Secret/ },
+  { name: 'unknown core kind', manifest: 'apiVersion: v1\nkind: Pood\nmetadata: {name: s}\n', says: /Pood/ },
+  { name: 'unknown Calico kind', manifest: 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolcy\nmetadata: {name: s}\n', says: /GlobalNetworkPolcy/ },
   { name: 'missing apiVersion', manifest: 'kind: Pod\nmetadata: {name: a}\n', says: /apiVersion/ },
   { name: 'missing metadata.name', manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: {}\n', path: 'metadata.name', says: /name/ },
   { name: 'invalid name', manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: Not_Valid}\n', path: 'metadata.name', says: /./ },

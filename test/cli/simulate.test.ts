@@ -105,3 +105,26 @@ test('an address outside the cluster can be a destination', async () => {
     f.cleanup();
   }
 });
+
+test('objects of kinds simulate does not use are passed over with a note, not an error', async () => {
+  const extra = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {replicas: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{port: 80}]}
+`;
+  const f = tempFiles({ 'all.yaml': `${CLUSTER}\n---\n${extra}` });
+  try {
+    const r = await runMargay(['simulate', '-f', f.path('all.yaml'), '--matrix', '--port', '80']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: ignoring apps\/v1 Deployment web in .*all\.yaml \(document 5\)/);
+    assert.match(r.stderr, /note: ignoring v1 Service web/);
+  } finally {
+    f.cleanup();
+  }
+});
