@@ -26,6 +26,13 @@ export function option(name: string, all: readonly string[]): string[] {
   return picked;
 }
 
+/** `--seconds 10` style numeric option. */
+export function numberOption(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
 export function emit(bench: string, metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toPrecision(4)));
   const fields: Record<string, unknown> = { bench, metric, value: round(value), unit };

@@ -120,6 +120,11 @@ function nodeAddress(n: number): string {
 
 export function generateCluster(params: ClusterParams): SyntheticCluster {
   const rnd = new Random(params.seed);
+  // About eight namespaces per team, so a team-wide selector picks a share of pods that does not
+  // grow with the cluster.
+  const teams = Array.from({ length: Math.max(TEAMS.length, Math.round(params.namespaces / 8)) }, (_, i) =>
+    i < TEAMS.length ? (TEAMS[i] as string) : `${TEAMS[i % TEAMS.length]}-${Math.floor(i / TEAMS.length)}`,
+  );
   const namespaces: Namespace[] = [];
   const serviceAccounts: ServiceAccount[] = [];
   const nodes: Node[] = [];
@@ -148,23 +153,26 @@ export function generateCluster(params: ClusterParams): SyntheticCluster {
     });
   }
 
-  // Namespace sizes follow a Zipf-like law: a few big namespaces, a long tail of small ones.
-  const weights = Array.from({ length: params.namespaces }, (_, i) => 1 / Math.pow(i + 1, 0.8));
+  // kube-system is small; the other namespaces follow a Zipf-like law: a few big ones, a long
+  // tail of small ones.
+  const systemSize = Math.min(50, Math.max(1, Math.round(params.pods / 200)));
+  const weights = Array.from({ length: params.namespaces - 1 }, (_, i) => 1 / Math.pow(i + 1, 0.8));
   const totalWeight = weights.reduce((a, b) => a + b, 0);
-  const sizes = weights.map((w) => Math.max(1, Math.round((w / totalWeight) * params.pods)));
+  const rest = params.pods - systemSize;
+  const sizes = [systemSize, ...weights.map((w) => Math.max(1, Math.round((w / totalWeight) * rest)))];
   let excess = sizes.reduce((a, b) => a + b, 0) - params.pods;
-  for (let i = 0; excess > 0 && i < sizes.length; i++) {
+  for (let i = sizes.length - 1; excess > 0 && i > 0; i--) {
     const cut = Math.min(excess, (sizes[i] as number) - 1);
     sizes[i] = (sizes[i] as number) - cut;
     excess -= cut;
   }
-  if (excess < 0) sizes[0] = (sizes[0] as number) - excess;
+  if (excess < 0) sizes[1] = (sizes[1] as number) - excess;
 
   let address = 0;
   for (let i = 0; i < params.namespaces; i++) {
     const ns = i === 0 ? 'kube-system' : `ns-${i}`;
     const labels: Record<string, string> = {
-      team: rnd.pick(TEAMS),
+      team: rnd.pick(teams),
       env: rnd.weighted([['prod', 60], ['staging', 25], ['dev', 15]]),
     };
     if (rnd.chance(0.3)) labels['istio-injection'] = 'enabled';
@@ -214,13 +222,18 @@ export function generateCluster(params: ClusterParams): SyntheticCluster {
   ];
 
   const nsNames = namespaces.map((n) => n.metadata.name);
-  // Policies land in namespaces by size, as teams with more pods write more policy.
+  // Policies land in namespaces by size, as teams with more pods write more policy; the first
+  // Kubernetes policy of a namespace is its default deny.
   const nsBySize = namespaces.map((n, i) => [n.metadata.name, sizes[i] as number] as const);
   const appsIn = (ns: string) => apps.get(ns) ?? ['frontend'];
+  const defaultDenied = new Set<string>();
+  const shapes: PolicyShapes = { teams, nsNames, appsIn, defaultDenied };
   for (let i = 0; i < params.policies; i++) {
     const ns = rnd.weighted(nsBySize);
-    const kind = i < 2 ? 'admin' : rnd.weighted<PolicyKind>([['knp', 45], ['np', 35], ['gnp', 15], ['staged', 4], ['admin', 0.2]]);
-    policies.push(makePolicy(rnd, kind, i, ns, appsIn, nsNames));
+    // Two cluster-wide security policies and two admin policies; the rest by weight.
+    const kind: PolicyKind =
+      i < 2 ? 'admin' : i < 4 ? 'all' : rnd.weighted<PolicyKind>([['knp', 45], ['np', 35], ['gnp', 15], ['staged', 4], ['admin', 0.1]]);
+    policies.push(makePolicy(rnd, kind, i, ns, shapes));
   }
 
   const resources: Resource[] = [
@@ -249,7 +262,8 @@ export function makePod(rnd: Random, ns: string, name: string, app: string, ip: 
     app,
     role: ROLE_OF[base] ?? (base === 'kube-dns' ? 'dns' : 'backend'),
     version,
-    'pod-template-hash': `${app.length.toString(16)}${rnd.hex(8)}`,
+    // One ReplicaSet per (namespace, app, version), as a Deployment rollout leaves it.
+    'pod-template-hash': templateHash(`${ns}/${app}/${version}`),
   };
   if (base === 'kube-dns') labels['k8s-app'] = 'kube-dns';
   if (rnd.chance(0.05)) labels['release'] = 'canary';
@@ -273,30 +287,55 @@ export function makePod(rnd: Random, ns: string, name: string, app: string, ip: 
   };
 }
 
-type PolicyKind = 'knp' | 'np' | 'gnp' | 'staged' | 'admin';
+function templateHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `${h.toString(16).padStart(8, '0')}${(text.length % 256).toString(16).padStart(2, '0')}`;
+}
 
-function makePolicy(rnd: Random, kind: PolicyKind, i: number, ns: string, appsIn: (ns: string) => readonly string[], nsNames: readonly string[]): Resource {
-  const apps = appsIn(ns);
+type PolicyKind = 'knp' | 'np' | 'gnp' | 'staged' | 'admin' | 'all';
+
+interface PolicyShapes {
+  readonly teams: readonly string[];
+  readonly nsNames: readonly string[];
+  readonly appsIn: (ns: string) => readonly string[];
+  readonly defaultDenied: Set<string>;
+}
+
+function makePolicy(rnd: Random, kind: PolicyKind, i: number, ns: string, shapes: PolicyShapes): Resource {
+  const apps = shapes.appsIn(ns);
+  const { teams, nsNames } = shapes;
   switch (kind) {
     case 'knp':
-      return kubernetesPolicy(rnd, `knp-${i}`, ns, apps);
+      if (!shapes.defaultDenied.has(ns)) {
+        shapes.defaultDenied.add(ns);
+        return defaultDeny(`default-deny-${i}`, ns);
+      }
+      return kubernetesPolicy(rnd, `knp-${i}`, ns, apps, teams);
     case 'np':
-      return calicoPolicy(rnd, `np-${i}`, ns, apps);
+      return calicoPolicy(rnd, `np-${i}`, ns, apps, teams);
     case 'gnp':
-      return globalPolicy(rnd, `gnp-${i}`, nsNames);
+      return globalPolicy(rnd, `gnp-${i}`, nsNames, teams);
+    case 'all':
+      return gnp(`security-baseline-${i}`, 'security', i, {
+        selector: 'all()',
+        types: ['Ingress', 'Egress'],
+        ingress: [{ action: 'Deny', source: { selector: `feed == 'threat'` } }, { action: 'Pass' }],
+        egress: [{ action: 'Deny', destination: { selector: `feed == 'threat'` } }, { action: 'Pass' }],
+      });
     case 'staged': {
       const which = rnd.int(3);
       if (which === 0) {
-        const p = calicoPolicy(rnd, `np-staged-${i}`, ns, apps);
+        const p = calicoPolicy(rnd, `np-staged-${i}`, ns, apps, teams);
         const staged: StagedNetworkPolicy = { ...p, kind: 'StagedNetworkPolicy', spec: { ...p.spec, stagedAction: rnd.chance(0.8) ? 'Set' : 'Delete' } };
         return staged;
       }
       if (which === 1) {
-        const p = globalPolicy(rnd, `gnp-staged-${i}`, nsNames);
+        const p = globalPolicy(rnd, `gnp-staged-${i}`, nsNames, teams);
         const staged: StagedGlobalNetworkPolicy = { ...p, kind: 'StagedGlobalNetworkPolicy', spec: { ...p.spec, stagedAction: 'Set' } };
         return staged;
       }
-      const p = kubernetesPolicy(rnd, `knp-staged-${i}`, ns, apps);
+      const p = kubernetesPolicy(rnd, `knp-staged-${i}`, ns, apps, teams);
       const staged: StagedKubernetesNetworkPolicy = { apiVersion: CALICO, kind: 'StagedKubernetesNetworkPolicy', metadata: p.metadata, spec: { ...p.spec, stagedAction: 'Set' } };
       return staged;
     }
@@ -305,14 +344,23 @@ function makePolicy(rnd: Random, kind: PolicyKind, i: number, ns: string, appsIn
   }
 }
 
-function kubernetesPolicy(rnd: Random, name: string, ns: string, apps: readonly string[]): K8sNetworkPolicy {
+function defaultDeny(name: string, ns: string): K8sNetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: ns, labels: {} },
+    spec: { podSelector: {}, policyTypes: ['Ingress'] },
+  };
+}
+
+function kubernetesPolicy(rnd: Random, name: string, ns: string, apps: readonly string[], teams: readonly string[]): K8sNetworkPolicy {
   const app = rnd.pick(apps);
   const podSelector = rnd.weighted<K8sNetworkPolicy['spec']['podSelector']>([
     [{ matchLabels: { app } }, 75],
     [{ matchLabels: { app, version: rnd.pick(['v1', 'v2']) } }, 8],
-    [{ matchExpressions: [{ key: 'role', operator: 'In', values: [rnd.pick(ROLES), rnd.pick(ROLES)] }] }, 7],
+    [{ matchLabels: { app }, matchExpressions: [{ key: 'role', operator: 'In', values: [rnd.pick(ROLES), rnd.pick(ROLES)] }] }, 7],
     [{ matchLabels: { app }, matchExpressions: [{ key: 'release', operator: 'NotIn', values: ['canary'] }] }, 5],
-    [{}, 5],
+    [{ matchExpressions: [{ key: 'role', operator: 'In', values: ['db'] }, { key: 'monitoring', operator: 'DoesNotExist' }] }, 2],
   ]);
   const ingress: K8sNetworkPolicyIngressRule[] = [];
   const ruleCount = 1 + rnd.int(2);
@@ -320,7 +368,7 @@ function kubernetesPolicy(rnd: Random, name: string, ns: string, apps: readonly 
     const from = rnd.weighted<NonNullable<K8sNetworkPolicyIngressRule['from']>>([
       [[{ podSelector: { matchLabels: { app: rnd.pick(apps) } } }], 45],
       [[{ podSelector: { matchLabels: { role: 'frontend' } } }], 10],
-      [[{ namespaceSelector: { matchLabels: { team: rnd.pick(TEAMS) } }, podSelector: { matchLabels: { role: rnd.pick(ROLES) } } }], 15],
+      [[{ namespaceSelector: { matchLabels: { team: rnd.pick(teams) } }, podSelector: { matchLabels: { role: rnd.pick(ROLES) } } }], 15],
       [[{ namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'staging'] }] } }], 5],
       [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], 5],
       [[{ podSelector: { matchExpressions: [{ key: 'monitoring', operator: 'Exists' }] } }], 10],
@@ -352,12 +400,12 @@ function kubernetesPolicy(rnd: Random, name: string, ns: string, apps: readonly 
   };
 }
 
-function calicoPolicy(rnd: Random, name: string, ns: string, apps: readonly string[]): CalicoNetworkPolicy {
+function calicoPolicy(rnd: Random, name: string, ns: string, apps: readonly string[], teams: readonly string[]): CalicoNetworkPolicy {
   const app = rnd.pick(apps);
   const selector = rnd.weighted<string>([
     [`app == '${app}'`, 50],
     [`app == '${app}' && version in {'v1', 'v2'}`, 12],
-    [`role in {'backend', 'db'} && !has(release)`, 6],
+    [`role in {'backend', 'db'} && !has(release) && has(monitoring)`, 2],
     [`app == '${app}' && release not in {'canary'}`, 10],
     [`has(monitoring) && app == '${app}'`, 8],
     [`app in {'${app}', '${rnd.pick(apps)}'}`, 10],
@@ -371,7 +419,7 @@ function calicoPolicy(rnd: Random, name: string, ns: string, apps: readonly stri
     const source = rnd.weighted<NonNullable<CalicoRule['source']>>([
       [{ selector: `app == '${rnd.pick(apps)}'` }, 40],
       [{ selector: `role == 'frontend'`, notSelector: `release == 'canary'` }, 10],
-      [{ namespaceSelector: `team == '${rnd.pick(TEAMS)}'`, selector: `role in {'frontend', 'backend'}` }, 15],
+      [{ namespaceSelector: `team == '${rnd.pick(teams)}'`, selector: `role in {'frontend', 'backend'}` }, 15],
       [{ serviceAccounts: { names: [`sa-${rnd.pick(apps)}`] } }, 10],
       [{ namespaceSelector: `env == 'prod' && !has(compliance)` }, 5],
       [{ nets: ['10.0.0.0/8'], notNets: ['10.255.0.0/16'] }, 10],
@@ -412,9 +460,9 @@ function calicoPolicy(rnd: Random, name: string, ns: string, apps: readonly stri
   };
 }
 
-function globalPolicy(rnd: Random, name: string, nsNames: readonly string[]): GlobalNetworkPolicy {
-  const shape = rnd.weighted<'feed' | 'team' | 'hosts' | 'ns' | 'monitoring' | 'all'>([
-    ['feed', 10], ['team', 30], ['hosts', 10], ['ns', 40], ['monitoring', 9], ['all', 1],
+function globalPolicy(rnd: Random, name: string, nsNames: readonly string[], teams: readonly string[]): GlobalNetworkPolicy {
+  const shape = rnd.weighted<'feed' | 'team' | 'hosts' | 'ns' | 'monitoring'>([
+    ['feed', 10], ['team', 30], ['hosts', 10], ['ns', 40], ['monitoring', 10],
   ]);
   const ns = rnd.pick(nsNames);
   switch (shape) {
@@ -427,12 +475,12 @@ function globalPolicy(rnd: Random, name: string, nsNames: readonly string[]): Gl
       });
     case 'team':
       return gnp(name, 'platform', rnd.int(1000), {
-        namespaceSelector: `team == '${rnd.pick(TEAMS)}' && env in {'prod', 'staging'}`,
+        namespaceSelector: `team == '${rnd.pick(teams)}' && env in {'prod', 'staging'}`,
         selector: `role == '${rnd.pick(ROLES)}'`,
         types: ['Ingress'],
         ingress: [
           { action: 'Allow', source: { selector: `role == 'trusted-partner'` } },
-          { action: 'Allow', protocol: 'TCP', source: { namespaceSelector: `team == '${rnd.pick(TEAMS)}'` }, destination: { ports: ['http'] } },
+          { action: 'Allow', protocol: 'TCP', source: { namespaceSelector: `team == '${rnd.pick(teams)}'` }, destination: { ports: ['http'] } },
           { action: 'Pass' },
         ],
       });
@@ -453,13 +501,6 @@ function globalPolicy(rnd: Random, name: string, nsNames: readonly string[]): Gl
         selector: `projectcalico.org/namespace == '${ns}' && has(monitoring)`,
         types: ['Ingress'],
         ingress: [{ action: 'Allow', protocol: 'TCP', source: { namespaceSelector: `projectcalico.org/name == 'kube-system'`, selector: `app == 'prometheus'` }, destination: { ports: ['metrics'] } }, { action: 'Pass' }],
-      });
-    case 'all':
-      return gnp(name, 'security', 1, {
-        selector: 'all()',
-        types: ['Ingress', 'Egress'],
-        ingress: [{ action: 'Deny', source: { selector: `feed == 'threat'` } }, { action: 'Pass' }],
-        egress: [{ action: 'Deny', destination: { selector: `feed == 'threat'` } }, { action: 'Pass' }],
       });
   }
 }

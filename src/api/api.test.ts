@@ -107,7 +107,7 @@ for (const [backend, open] of backends) {
       assert.equal(strict.status, 422);
       const warn = await send(h.port, 'POST', `${GNP}?fieldValidation=Warn`, body);
       assert.equal(warn.status, 201, warn.body);
-      assert.match(String(warn.headers.warning), /unknown field "spec.bogus"/);
+      assert.match(String(warn.headers.warning), /^299 - "unknown field \\"spec\.bogus\\""$/);
       assert.equal(warn.json.spec.bogus, undefined);
       const bad = await send(h.port, 'POST', `${GNP}?fieldValidation=Loose`, body);
       assert.equal(bad.status, 400);
@@ -291,15 +291,19 @@ for (const [backend, open] of backends) {
       assert.equal(w.events[0].type, 'MODIFIED');
       assert.equal(w.events[0].object.spec.order, 2);
       w.close();
+      // A server whose memory window is short falls back to the store, which has compacted.
+      const small = await startHarness(store, { watchHistory: 2 });
+      for (let i = 0; i < 4; i++) await send(small.port, 'PATCH', `${GNP}/w1`, { spec: { order: 10 + i } }, { 'Content-Type': 'application/merge-patch+json' });
       const now = Number((await send(h.port, 'GET', GNP)).json.metadata.resourceVersion);
       await store.compact(now);
-      const old = await openWatch(h.port, `${GNP}?watch=true&resourceVersion=1`);
+      const old = await openWatch(small.port, `${GNP}?watch=true&resourceVersion=1`);
       await old.ended;
       const last = old.events[old.events.length - 1];
       assert.equal(last?.type, 'ERROR', JSON.stringify(old.events));
       assert.equal(last.object.code, 410);
       const list = await send(h.port, 'GET', `${GNP}?resourceVersion=1&resourceVersionMatch=Exact`);
       assert.equal(list.status, 410);
+      await small.close();
       await eventually(() => h.server.watchCount() === 0, 3000, 'watch cleanup');
     });
 

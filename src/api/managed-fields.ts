@@ -279,6 +279,8 @@ export function updateManagedFields(
     if (old === undefined) return true;
     const a = valueAtPath(old, leaf);
     const b = valueAtPath(next, leaf);
+    // A keyed item itself (`.`) changes only by appearing; its fields are compared one by one.
+    if (leaf[leaf.length - 1] === '.') return a.found !== b.found;
     return a.found !== b.found || !deepEqual(a.value, b.value);
   });
   const removed = leaves(before).filter((leaf) => !hasPath(after, leaf));

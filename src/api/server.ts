@@ -2,6 +2,7 @@
 // resource type in the registry, with one error handler that turns anything thrown into a
 // Kubernetes Status (a client's mistake is 4xx; only a bug is a 500, and it is logged).
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { UserError } from '../errors/index.js';
 import type { Disposable, Store } from '../store/index.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
@@ -102,6 +103,8 @@ function dryRun(query: Query): boolean {
 
 function fieldManager(req: FastifyRequest, query: Query): string {
   const explicit = q(query, 'fieldManager');
+  // Server-side apply needs a named manager; other writes default to the client's name.
+  if (req.method === 'PATCH' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch') && (explicit === undefined || explicit === '')) return '';
   if (explicit !== undefined && explicit !== '') {
     if (explicit.length > 128) throw badRequest('fieldManager must be at most 128 characters');
     return explicit;
@@ -182,21 +185,22 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       else {
         const mapped = storeFailure(err, { group: '', plural: '', kind: '' } as unknown as ResourceType, '');
         if (mapped instanceof ApiError) apiErr = mapped;
+        else if (err instanceof UserError) apiErr = badRequest(err.message);
         else {
           log(`margay api: internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           apiErr = internalError(err instanceof Error ? err.message : String(err));
         }
       }
     }
-    void reply.code(apiErr.code).type('application/json').send(JSON.stringify(toStatus(apiErr)));
+    void reply.code(apiErr.code).header('content-type', 'application/json').send(JSON.stringify(toStatus(apiErr)));
   });
   app.setNotFoundHandler((req, reply) => {
     const err = new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url.split('?')[0] ?? ''})`);
-    void reply.code(404).type('application/json').send(JSON.stringify(toStatus(err)));
+    void reply.code(404).header('content-type', 'application/json').send(JSON.stringify(toStatus(err)));
   });
 
   const sendJson = (reply: FastifyReply, code: number, body: unknown, contentType = 'application/json'): FastifyReply =>
-    reply.code(code).type(contentType).send(JSON.stringify(body));
+    reply.code(code).header('content-type', contentType).send(Buffer.from(JSON.stringify(body)));
 
   const text = (reply: FastifyReply, code: number, body: string): FastifyReply => reply.code(code).type('text/plain; charset=utf-8').send(body);
   app.get('/healthz', (_req, reply) => text(reply, 200, 'ok'));
@@ -426,16 +430,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         } else if (!now) return;
       }
       lastRevision = ev.revision;
-      if (!neg.table && filter === undefined) {
-        let line = ev.memo.get(kind);
-        if (line === undefined) {
-          line = serialize(kind, withResourceVersion(ev.value, ev.revision));
-          ev.memo.set(kind, line);
-        }
-        write(line);
-      } else {
-        write(serialize(kind, withResourceVersion(ev.value, ev.revision)));
+      // Every watcher of this event gets the same bytes: serialise once per event and form.
+      const memoKey = neg.table ? `table:${kind}:${neg.includeObject}:${headersSent}` : kind;
+      let line = ev.memo.get(memoKey);
+      if (line === undefined) {
+        line = serialize(kind, withResourceVersion(ev.value, ev.revision));
+        ev.memo.set(memoKey, line);
+      } else if (neg.table) {
+        headersSent = true;
       }
+      write(line);
     };
 
     watches.add(end);

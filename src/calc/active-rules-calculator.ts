@@ -15,7 +15,8 @@ import type { ActivePolicy, ActiveProfile } from './types.js';
 
 class PolicyRecord implements MatchObserver, ResolvablePolicy {
   subject: Registration | undefined;
-  live = false;
+  /** The policy's tier while it exists: the policy is live (applies) exactly then. */
+  tier: NormTier | undefined;
   active: ActivePolicy | undefined;
   setRefs: readonly string[] = [];
   contentChanged = true;
@@ -111,7 +112,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
     this.policies.set(key, rec);
     this.byId.set(policy.id, rec);
     addTo(this.byTier, policy.tier, rec);
-    rec.live = this.tiers.has(policy.tier);
+    rec.tier = this.tiers.get(policy.tier);
     this.updateTarget(rec);
     if (policy.staged !== 'Delete') rec.subject = this.index.register(policy.subject, true, rec);
     this.activityDirty.add(rec);
@@ -124,7 +125,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
     if (old.tier !== policy.tier) {
       removeFrom(this.byTier, old.tier, rec);
       addTo(this.byTier, policy.tier, rec);
-      rec.live = this.tiers.has(policy.tier);
+      rec.tier = this.tiers.get(policy.tier);
     }
     this.updateTarget(rec);
     const subjectChanged =
@@ -151,7 +152,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
     removeFrom(this.byTier, rec.policy.tier, rec);
     if (rec.subject !== undefined) this.index.unregister(rec.subject, true);
     rec.subject = undefined;
-    rec.live = false;
+    rec.tier = undefined;
     this.updateTarget(rec);
     this.deactivate(rec);
     this.activityDirty.delete(rec);
@@ -170,7 +171,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
 
   private updateTarget(rec: PolicyRecord): void {
     const p = rec.policy;
-    const want = rec.live && p.staged !== undefined ? (p.stagedTarget ?? p.id) : undefined;
+    const want = rec.tier !== undefined && p.staged !== undefined ? (p.stagedTarget ?? p.id) : undefined;
     const had = rec.countedTarget;
     if (want === had) return;
     rec.countedTarget = want;
@@ -206,15 +207,16 @@ export class ActiveRulesCalculator implements PolicyLookup {
     if (effective !== undefined) this.tiers.set(name, effective);
     else this.tiers.delete(name);
     const policies = this.byTier.get(name) ?? new Set<PolicyRecord>();
-    if ((old === undefined) !== (effective === undefined)) {
-      for (const rec of policies) {
-        rec.live = effective !== undefined;
+    const liveness = (old === undefined) !== (effective === undefined);
+    for (const rec of policies) {
+      rec.tier = effective;
+      if (liveness) {
         this.markMembersDirty(rec);
         this.updateTarget(rec);
         this.activityDirty.add(rec);
+      } else if (old?.order !== effective?.order) {
+        this.markMembersDirty(rec);
       }
-    } else if (old?.order !== effective?.order) {
-      for (const rec of policies) this.markMembersDirty(rec);
     }
     if ((this.activeTierCounts.get(name) ?? 0) > 0) this.sequencer.tierChanged(name);
   }
@@ -267,7 +269,7 @@ export class ActiveRulesCalculator implements PolicyLookup {
 
   private refreshActivity(rec: PolicyRecord): void {
     const p = rec.policy;
-    const wanted = rec.live && rec.subject !== undefined && rec.subject.memberCount > 0 && (p.types.ingress || p.types.egress);
+    const wanted = rec.tier !== undefined && rec.subject !== undefined && rec.subject.memberCount > 0 && (p.types.ingress || p.types.egress);
     if (!wanted) {
       this.deactivate(rec);
       return;
@@ -339,10 +341,6 @@ export class ActiveRulesCalculator implements PolicyLookup {
   }
 
   // ───────────── lookups ─────────────
-
-  tier(name: string): NormTier | undefined {
-    return this.tiers.get(name);
-  }
 
   isTargeted(policyId: string): boolean {
     return this.targets.has(policyId);

@@ -243,9 +243,10 @@ function removeFrom(map: Map<string, Set<string>>, key: string, value: string): 
   if (set.size === 0) map.delete(key);
 }
 
-/** Addresses, nets and named ports: what IP-set members are made of. */
+/** Addresses, nets, named ports and host networking: what IP-set members are made of. */
 export function entityPayloadEqual(a: Entity, b: Entity): boolean {
   return (
+    a.hostNetwork === b.hostNetwork &&
     sameList(a.ips, b.ips, (x, y) => x.text === y.text) &&
     sameList(a.nets ?? [], b.nets ?? [], (x, y) => x.text === y.text) &&
     sameList(a.namedPorts, b.namedPorts, (x, y) => x.name === y.name && x.port === y.port && x.protocol === y.protocol)

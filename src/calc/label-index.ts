@@ -2,7 +2,7 @@
 // either side changes. Each selector is filed under the label restriction it implies (Calico's
 // label restrictions), so an entity update tests only the selectors that could match it and a new
 // selector tests only the entities that could match it.
-import { selectorLabelRestrictions, type Labels, type Selector } from '../selector/index.js';
+import { selectorLabelRestrictions, type LabelRestriction, type Labels } from '../selector/index.js';
 import type { Entity, EntitySelector } from '../policy/index.js';
 
 /**
@@ -20,7 +20,8 @@ interface EntityRecord {
   entity: Entity;
   /** A local enforced endpoint: the only kind `localOnly` registrations match. */
   local: boolean;
-  matches: Set<Registration>;
+  /** The registrations matching it: a short list, cheaper than a set for a handful. */
+  matches: Registration[];
 }
 
 /** Where a selector is filed: under some values of one key, under a key, everywhere, or nowhere. */
@@ -34,11 +35,15 @@ type Placement =
 const BROAD_KEYS: ReadonlySet<string> = new Set(['projectcalico.org/orchestrator']);
 const BROAD_PENALTY = 1e9;
 const HAS_PENALTY = 1_000;
+/** Pre-filters beyond the filing key (two are plenty: the first usually narrows to a handful). */
+const MAX_FILTERS = 2;
 
 /** A selector registered with the index; the handle the owner unregisters it by. */
 export class Registration {
   /** @internal */ readonly members = new Set<EntityRecord>();
   /** @internal */ alive = true;
+  /** @internal Scratch mark for diffing match lists in O(n). */
+  seen = 0;
   private readonly test: (labels: Labels) => boolean;
 
   constructor(
@@ -78,6 +83,7 @@ export class LabelIndex {
   private readonly byKey = new Map<string, Set<Registration>>();
   private readonly unindexed = new Set<Registration>();
   private registrations = 0;
+  private epoch = 0;
 
   get entityCount(): number {
     return this.entities.size;
@@ -89,42 +95,76 @@ export class LabelIndex {
 
   /** Registers a selector and reports its current matches to the observer. */
   register(selector: EntitySelector, localOnly: boolean, observer: MatchObserver): Registration {
-    const placement = this.place(selector.selector);
+    const restrictions = selectorLabelRestrictions(selector.selector);
+    const placement = this.place(restrictions);
     const reg = new Registration(selector, localOnly, observer, placement);
     this.registrations++;
+    // Other single-value restrictions pre-filter the candidates by set membership, which is much
+    // cheaper than evaluating the selector: `ns == a && app == b` filed under `app` tests only
+    // the `app == b` entities that are also in `a`. A restriction no entity meets: no match yet.
+    const filters: Set<EntityRecord>[] = [];
+    let impossible = false;
+    for (const [key, r] of restrictions) {
+      if (r.mustHaveOneOf?.length !== 1 || (placement.kind !== 'all' && placement.kind !== 'never' && placement.key === key)) continue;
+      const holders = this.postings.get(key)?.get(r.mustHaveOneOf[0] as string);
+      if (holders === undefined) impossible = true;
+      else filters.push(holders);
+    }
+    filters.sort((a, b) => a.size - b.size);
+    if (filters.length > MAX_FILTERS) filters.length = MAX_FILTERS;
+    this.file(reg);
     const started: Entity[] = [];
     const consider = (rec: EntityRecord) => {
+      for (const f of filters) if (!f.has(rec)) return;
       if (!reg.matches(rec)) return;
       reg.members.add(rec);
-      rec.matches.add(reg);
+      rec.matches.push(reg);
       started.push(rec.entity);
     };
-    switch (placement.kind) {
-      case 'values': {
-        const values = getOrCreate(this.byValue, placement.key, () => new Map<string, Set<Registration>>());
-        const entitiesByValue = this.postings.get(placement.key);
-        for (const v of placement.values) {
-          getOrCreate(values, v, newSet).add(reg);
-          const recs = entitiesByValue?.get(v);
-          if (recs) for (const rec of recs) consider(rec);
+    if (!impossible) {
+      switch (placement.kind) {
+        case 'values': {
+          const entitiesByValue = this.postings.get(placement.key);
+          for (const v of placement.values) {
+            const recs = entitiesByValue?.get(v);
+            if (recs) for (const rec of recs) consider(rec);
+          }
+          break;
         }
+        case 'key': {
+          const entitiesByValue = this.postings.get(placement.key);
+          if (entitiesByValue) for (const recs of entitiesByValue.values()) for (const rec of recs) consider(rec);
+          break;
+        }
+        case 'all':
+          for (const rec of this.entities.values()) consider(rec);
+          break;
+        case 'never':
+          break;
+      }
+    }
+    for (const e of started) observer.onMatchStarted(e);
+    return reg;
+  }
+
+  /** Files a registration in the bucket its placement names; `unregister` takes it out of it. */
+  private file(reg: Registration): void {
+    const p = reg.placement;
+    switch (p.kind) {
+      case 'values': {
+        const values = getOrCreate(this.byValue, p.key, () => new Map<string, Set<Registration>>());
+        for (const v of p.values) getOrCreate(values, v, newSet).add(reg);
         break;
       }
-      case 'key': {
-        getOrCreate(this.byKey, placement.key, newSet).add(reg);
-        const entitiesByValue = this.postings.get(placement.key);
-        if (entitiesByValue) for (const recs of entitiesByValue.values()) for (const rec of recs) consider(rec);
+      case 'key':
+        getOrCreate(this.byKey, p.key, newSet).add(reg);
         break;
-      }
       case 'all':
         this.unindexed.add(reg);
-        for (const rec of this.entities.values()) consider(rec);
         break;
       case 'never':
         break;
     }
-    for (const e of started) observer.onMatchStarted(e);
-    return reg;
   }
 
   /**
@@ -154,7 +194,7 @@ export class LabelIndex {
     }
     const members = [...reg.members];
     reg.members.clear();
-    for (const rec of members) rec.matches.delete(reg);
+    for (const rec of members) removeItem(rec.matches, reg);
     if (notify) for (const rec of members) reg.observer.onMatchStopped(rec.entity);
   }
 
@@ -166,7 +206,7 @@ export class LabelIndex {
     let rec = this.entities.get(entity.id);
     let previous: Entity | undefined;
     if (rec === undefined) {
-      rec = { entity, local, matches: new Set() };
+      rec = { entity, local, matches: [] };
       this.entities.set(entity.id, rec);
       this.addPostings(rec, entity.labels);
     } else {
@@ -184,37 +224,42 @@ export class LabelIndex {
       rec.local = local;
     }
 
-    const next = new Set<Registration>();
+    // A registration is filed under one key (and an entity has one value per key), so each
+    // candidate comes up once.
+    const next: Registration[] = [];
     const labels = entity.labels;
     for (const key of Object.keys(labels)) {
-      const value = labels[key] as string;
       const byValue = this.byValue.get(key);
       if (byValue !== undefined) {
-        const regs = byValue.get(value);
-        if (regs !== undefined) for (const reg of regs) if (reg.matches(rec)) next.add(reg);
+        const regs = byValue.get(labels[key] as string);
+        if (regs !== undefined) for (const reg of regs) if (reg.matches(rec)) next.push(reg);
       }
       const byKey = this.byKey.get(key);
-      if (byKey !== undefined) for (const reg of byKey) if (reg.matches(rec)) next.add(reg);
+      if (byKey !== undefined) for (const reg of byKey) if (reg.matches(rec)) next.push(reg);
     }
-    for (const reg of this.unindexed) if (reg.matches(rec)) next.add(reg);
+    for (const reg of this.unindexed) if (reg.matches(rec)) next.push(reg);
 
     const old = rec.matches;
     rec.matches = next;
     const stopped: Registration[] = [];
     const started: Registration[] = [];
     const continuing: Registration[] = [];
-    for (const reg of old) {
-      if (next.has(reg)) continue;
-      reg.members.delete(rec);
-      stopped.push(reg);
-    }
+    // Mark the old list, then move what stays to the negative mark: what keeps `mark` stopped.
+    const mark = ++this.epoch;
+    for (const reg of old) reg.seen = mark;
     for (const reg of next) {
-      if (old.has(reg)) {
+      if (reg.seen === mark) {
+        reg.seen = -mark;
         if (payloadChanged) continuing.push(reg);
         continue;
       }
       reg.members.add(rec);
       started.push(reg);
+    }
+    for (const reg of old) {
+      if (reg.seen !== mark) continue;
+      reg.members.delete(rec);
+      stopped.push(reg);
     }
     if (previous !== undefined) {
       for (const reg of stopped) if (reg.alive) reg.observer.onMatchStopped(previous);
@@ -228,8 +273,8 @@ export class LabelIndex {
     if (rec === undefined) return;
     this.entities.delete(id);
     this.removePostings(rec, rec.entity.labels);
-    const regs = [...rec.matches];
-    rec.matches = new Set();
+    const regs = rec.matches;
+    rec.matches = [];
     for (const reg of regs) reg.members.delete(rec);
     for (const reg of regs) if (reg.alive) reg.observer.onMatchStopped(rec.entity);
   }
@@ -239,10 +284,10 @@ export class LabelIndex {
    * by the fewest entities now (ties, as when selectors arrive before entities, go to narrow
    * keys), else a key it requires present, else nowhere in particular (tested on every update).
    */
-  private place(selector: Selector): Placement {
+  private place(restrictions: ReadonlyMap<string, LabelRestriction>): Placement {
     let best: Placement = { kind: 'all' };
     let bestScore = Infinity;
-    for (const [key, r] of selectorLabelRestrictions(selector)) {
+    for (const [key, r] of restrictions) {
       if (r.mustBePresent && r.mustBeAbsent) return { kind: 'never' };
       const penalty = BROAD_KEYS.has(key) ? BROAD_PENALTY : 0;
       if (r.mustHaveOneOf !== undefined) {
@@ -297,6 +342,13 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     map.set(key, v);
   }
   return v;
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i < 0) return;
+  list[i] = list[list.length - 1] as T;
+  list.pop();
 }
 
 function deleteFromBucket<K, T>(map: Map<K, Set<T>> | undefined, key: K, item: T): void {

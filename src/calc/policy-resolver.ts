@@ -8,19 +8,19 @@ import type { EndpointPolicies, PolicyView, TierPolicies } from './types.js';
 /** What the resolver needs to know about a policy (the active-rules calculator's record). */
 export interface ResolvablePolicy {
   readonly policy: NormPolicy;
-  /** Its tier exists (a policy in a tier not yet seen applies nowhere). */
-  readonly live: boolean;
+  /** Its tier, kept current; undefined while the tier does not exist (the policy applies nowhere). */
+  readonly tier: NormTier | undefined;
 }
 
 export interface PolicyLookup {
-  tier(name: string): NormTier | undefined;
   /** Some live staged policy replaces or deletes the enforced policy with this id. */
   isTargeted(policyId: string): boolean;
 }
 
 interface EndpointRecord {
   entity: Entity;
-  readonly policies: Set<ResolvablePolicy>;
+  /** The policies whose subject selects it: a handful, so a list. */
+  readonly policies: ResolvablePolicy[];
   output: EndpointPolicies | undefined;
 }
 
@@ -40,7 +40,7 @@ export class PolicyResolver {
 
   upsertEndpoint(entity: Entity): void {
     const rec = this.endpoints.get(entity.id);
-    if (rec === undefined) this.endpoints.set(entity.id, { entity, policies: new Set(), output: undefined });
+    if (rec === undefined) this.endpoints.set(entity.id, { entity, policies: [], output: undefined });
     else rec.entity = entity;
     this.dirty.add(entity.id);
   }
@@ -54,14 +54,18 @@ export class PolicyResolver {
   policyStarted(endpointId: string, policy: ResolvablePolicy): void {
     const rec = this.endpoints.get(endpointId);
     if (rec === undefined) return;
-    rec.policies.add(policy);
+    rec.policies.push(policy);
     this.dirty.add(endpointId);
   }
 
   policyStopped(endpointId: string, policy: ResolvablePolicy): void {
     const rec = this.endpoints.get(endpointId);
     if (rec === undefined) return;
-    rec.policies.delete(policy);
+    const i = rec.policies.indexOf(policy);
+    if (i >= 0) {
+      rec.policies[i] = rec.policies[rec.policies.length - 1] as ResolvablePolicy;
+      rec.policies.pop();
+    }
     this.dirty.add(endpointId);
   }
 
@@ -88,40 +92,48 @@ export class PolicyResolver {
 
 /** The lists for one endpoint from the live policies that select it. */
 export function resolve(entity: Entity, policies: Iterable<ResolvablePolicy>, lookup: PolicyLookup): EndpointPolicies {
-  const enforced: NormPolicy[] = [];
-  const stagedSets: NormPolicy[] = [];
+  const enforced: ResolvablePolicy[] = [];
+  const stagedSets: ResolvablePolicy[] = [];
   let targeted = false;
   for (const p of policies) {
-    if (!p.live) continue;
+    if (p.tier === undefined) continue;
     const staged = p.policy.staged;
     if (staged === undefined) {
-      enforced.push(p.policy);
+      enforced.push(p);
       if (lookup.isTargeted(p.policy.id)) targeted = true;
     } else if (staged === 'Set') {
-      stagedSets.push(p.policy);
+      stagedSets.push(p);
     }
   }
-  const main = viewOf(enforced, lookup);
+  enforced.sort(byEvaluationOrder);
+  const main = viewOf(enforced);
   if (stagedSets.length === 0 && !targeted) return { endpoint: entity, ...main };
-  const whatIf = enforced.filter((p) => !lookup.isTargeted(p.id));
+  const whatIf = enforced.filter((p) => !lookup.isTargeted(p.policy.id));
   for (const s of stagedSets) whatIf.push(s);
-  return { endpoint: entity, ...main, staged: viewOf(whatIf, lookup) };
+  whatIf.sort(byEvaluationOrder);
+  return { endpoint: entity, ...main, staged: viewOf(whatIf) };
 }
 
-function viewOf(policies: readonly NormPolicy[], lookup: PolicyLookup): PolicyView {
-  return { ingress: tiersFor(policies, 'ingress', lookup), egress: tiersFor(policies, 'egress', lookup) };
+/** Tiers by order then name, policies by order then name (as the evaluator), then id. */
+function byEvaluationOrder(a: ResolvablePolicy, b: ResolvablePolicy): number {
+  return (
+    compareTiers(a.tier as NormTier, b.tier as NormTier) ||
+    comparePolicies(a.policy, b.policy) ||
+    compareText(a.policy.id, b.policy.id)
+  );
 }
 
-function tiersFor(policies: readonly NormPolicy[], direction: Direction, lookup: PolicyLookup): TierPolicies[] {
-  const applicable = policies.filter((p) => p.types[direction]);
-  if (applicable.length === 0) return [];
-  const tierOf = (p: NormPolicy) => lookup.tier(p.tier) ?? { name: p.tier, defaultAction: 'Deny' as const };
-  applicable.sort((a, b) => compareTiers(tierOf(a), tierOf(b)) || comparePolicies(a, b) || compareText(a.id, b.id));
+function viewOf(sorted: readonly ResolvablePolicy[]): PolicyView {
+  return { ingress: tiersFor(sorted, 'ingress'), egress: tiersFor(sorted, 'egress') };
+}
+
+function tiersFor(sorted: readonly ResolvablePolicy[], direction: Direction): TierPolicies[] {
   const out: { tier: string; policies: string[] }[] = [];
-  for (const p of applicable) {
+  for (const { policy } of sorted) {
+    if (!policy.types[direction]) continue;
     const last = out[out.length - 1];
-    if (last !== undefined && last.tier === p.tier) last.policies.push(p.id);
-    else out.push({ tier: p.tier, policies: [p.id] });
+    if (last !== undefined && last.tier === policy.tier) last.policies.push(policy.id);
+    else out.push({ tier: policy.tier, policies: [policy.id] });
   }
   return out;
 }

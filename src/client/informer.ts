@@ -160,6 +160,8 @@ export class Informer {
         }
         this.abort = new AbortController();
         let gone = false;
+        let delivered = 0;
+        const watchStarted = Date.now();
         await this.client.watch(
           this.type,
           this.options.namespace,
@@ -180,10 +182,16 @@ export class Informer {
               return;
             }
             this.apply(event.type, event.object);
+            delivered++;
             backoff = initial;
           },
         );
         if (gone) needList = true;
+        else if (delivered === 0 && Date.now() - watchStarted < 1000 && this.running) {
+          // A stream that ends at once with nothing in it: do not spin, back off.
+          await this.sleep(backoff);
+          backoff = Math.min(max, backoff * 2);
+        }
       } catch (err) {
         if (!this.running) break;
         if (err instanceof KubeApiError && err.code === 410) {

@@ -104,7 +104,7 @@ export class KubeClient {
       throw new KubeApiError(0, 'ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${cause?.code ?? cause?.message ?? String(err)}`, undefined);
     }
     const text = await res.text();
-    let json: Json = null;
+    let json: Json;
     try {
       json = text === '' ? null : (JSON.parse(text) as Json);
     } catch {
