@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const CORE = ['errors', 'net', 'resources', 'selector', 'policy', 'calc', 'dataplane'];
-const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'cli', 'console'];
+const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console'];
 
 const throughIndexOnly = {
   regex: '^(\\.\\./)+(' + [...CORE, ...EDGES].join('|') + ')/(?!index\\.js$).+',

@@ -11,7 +11,7 @@ import { EventSequencer, type OutputSource } from './event-sequencer.js';
 import { IpSetCalculator } from './ip-set-calculator.js';
 import { LabelIndex } from './label-index.js';
 import { PolicyResolver } from './policy-resolver.js';
-import { classify, convertPolicyResource, convertProfileResource, kindClass, normTier } from './resource-kinds.js';
+import { classify, convertPolicyResource, convertProfileResource, kindClass, normTier, normalizeRef } from './resource-kinds.js';
 import {
   resourceKey,
   resourceRef,
@@ -26,6 +26,8 @@ export interface CalcEngineStats {
   readonly entities: number;
   readonly localEndpoints: number;
   readonly selectorRegistrations: number;
+  /** Label-index buckets (postings, filed selectors): zero when everything is deleted. */
+  readonly indexBuckets: number;
   readonly ipSets: number;
   readonly policies: number;
   readonly activePolicies: number;
@@ -90,7 +92,8 @@ export class CalcEngine {
       entities: this.index.entityCount,
       localEndpoints: this.resolver.endpointCount,
       selectorRegistrations: this.index.registrationCount,
-      ipSets: this.ipSets.liveCount,
+      indexBuckets: this.index.bucketCount,
+      ipSets: this.ipSets.count,
       policies: rules.policies,
       activePolicies: rules.activePolicies,
       profileRecords: rules.profiles,
@@ -131,7 +134,8 @@ export class CalcEngine {
     }
   }
 
-  private delete(ref: ResourceRef): void {
+  private delete(given: ResourceRef): void {
+    const ref = normalizeRef(given);
     const e = this.entities;
     const ns = ref.namespace ?? 'default';
     switch (kindClass(ref)) {

@@ -42,7 +42,7 @@ class Harness {
     const s = this.engine.stats();
     assert.deepStrictEqual(
       { ...s, emitted: undefined },
-      { entities: 0, localEndpoints: 0, selectorRegistrations: 0, ipSets: 0, policies: 0, activePolicies: 0, profileRecords: 0, emitted: undefined },
+      { entities: 0, localEndpoints: 0, selectorRegistrations: 0, indexBuckets: 0, ipSets: 0, policies: 0, activePolicies: 0, profileRecords: 0, emitted: undefined },
     );
     assert.deepStrictEqual(s.emitted, { ipSets: 0, tiers: 0, policies: 0, profiles: 0, endpoints: 0 });
   }

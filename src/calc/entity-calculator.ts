@@ -53,6 +53,8 @@ export class EntityCalculator {
   private readonly networkSets = new Map<string, NetworkSet>();
   /** The entities emitted, by id, to skip updates that change nothing. */
   private readonly current = new Map<string, Entity>();
+  /** Parsed addresses per pod object and node address list, so re-labelling reparses nothing. */
+  private readonly podAddressCache = new WeakMap<Pod, { nodeIps: readonly IpAddress[] | undefined; ips: IpAddress[] }>();
 
   constructor(private readonly sink: EntitySink) {}
 
@@ -179,7 +181,13 @@ export class EntityCalculator {
     if (pod === undefined) return;
     const ns = pod.metadata.namespace;
     const nodeName = pod.spec.nodeName;
-    const ips = podIps(pod, nodeName !== undefined ? this.nodeIps.get(nodeName) : undefined);
+    const nodeIps = nodeName !== undefined ? this.nodeIps.get(nodeName) : undefined;
+    let cached = this.podAddressCache.get(pod);
+    if (cached === undefined || cached.nodeIps !== nodeIps) {
+      cached = { nodeIps, ips: podIps(pod, nodeIps) };
+      this.podAddressCache.set(pod, cached);
+    }
+    const ips = cached.ips;
     this.emit(entityForPod(pod, this.namespaces.get(ns), this.serviceAccounts.get(`${ns}/${pod.spec.serviceAccountName}`), ips));
   }
 

@@ -25,7 +25,7 @@ import {
 import type { IpAddress } from '../net/index.js';
 import { BUILTIN_TIERS, type Labels, type Resource } from '../resources/index.js';
 import { canonicalJson } from './canonical.js';
-import { classify, convertPolicyResource, convertProfileResource, normTier } from './resource-kinds.js';
+import { classify, convertPolicyResource, convertProfileResource, normTier, normalizeRef } from './resource-kinds.js';
 import { activePolicyOf, activeProfileOf, entitySetMembers, type IpSetDefinition } from './rule-sets.js';
 import {
   resourceKey,
@@ -280,7 +280,7 @@ export class NaiveCalcEngine {
 
   onUpdate(update: CalcUpdate): void {
     if (update.type === 'upsert') this.resources.set(resourceKey(resourceRef(update.resource)), update.resource);
-    else this.resources.delete(resourceKey(update.ref));
+    else this.resources.delete(resourceKey(normalizeRef(update.ref)));
   }
 
   onUpdates(updates: Iterable<CalcUpdate>): void {

@@ -71,11 +71,9 @@ export class IpSetCalculator {
     private readonly sequencer: EventSequencer,
   ) {}
 
-  /** Sets that exist (have a reference and are computed). */
-  get liveCount(): number {
-    let n = 0;
-    for (const s of this.sets.values()) if (s.registration !== undefined) n++;
-    return n;
+  /** Sets known (after a flush: exactly those with a reference, all computed). */
+  get count(): number {
+    return this.sets.size;
   }
 
   addRef(def: IpSetDefinition): void {

@@ -2,7 +2,7 @@
 // either side changes. Each selector is filed under the label restriction it implies (Calico's
 // label restrictions), so an entity update tests only the selectors that could match it and a new
 // selector tests only the entities that could match it.
-import { selectorLabelRestrictions, type LabelRestriction, type Labels } from '../selector/index.js';
+import { selectorLabelKeys, selectorLabelRestrictions, type LabelRestriction, type Labels } from '../selector/index.js';
 import type { Entity, EntitySelector } from '../policy/index.js';
 
 /**
@@ -22,6 +22,12 @@ interface EntityRecord {
   local: boolean;
   /** The registrations matching it: a short list, cheaper than a set for a handful. */
   matches: Registration[];
+}
+
+/** The entities holding one label key: by value, and how many in all. */
+interface KeyPostings {
+  count: number;
+  readonly values: Map<string, Set<EntityRecord>>;
 }
 
 /** Where a selector is filed: under some values of one key, under a key, everywhere, or nowhere. */
@@ -45,6 +51,8 @@ export class Registration {
   /** @internal Scratch mark for diffing match lists in O(n). */
   seen = 0;
   private readonly test: (labels: Labels) => boolean;
+  /** The label keys the selector reads. */
+  private readonly keys: ReadonlySet<string>;
 
   constructor(
     readonly selector: EntitySelector,
@@ -53,6 +61,13 @@ export class Registration {
     /** @internal */ readonly placement: Placement,
   ) {
     this.test = selector.selector.matches;
+    this.keys = new Set(selectorLabelKeys(selector.selector));
+  }
+
+  /** @internal */
+  readsAny(keys: readonly string[]): boolean {
+    for (const k of keys) if (this.keys.has(k)) return true;
+    return false;
   }
 
   get memberCount(): number {
@@ -75,8 +90,7 @@ export class Registration {
 export class LabelIndex {
   private readonly entities = new Map<string, EntityRecord>();
   /** key → value → entities with that label. */
-  private readonly postings = new Map<string, Map<string, Set<EntityRecord>>>();
-  private readonly keyCounts = new Map<string, number>();
+  private readonly postings = new Map<string, KeyPostings>();
   /** key → value → selectors filed under that value. */
   private readonly byValue = new Map<string, Map<string, Set<Registration>>>();
   /** key → selectors filed under the key's presence. */
@@ -93,6 +107,11 @@ export class LabelIndex {
     return this.registrations;
   }
 
+  /** Index entries of every kind; zero once every entity and registration is gone (no leaks). */
+  get bucketCount(): number {
+    return this.postings.size + this.byValue.size + this.byKey.size + this.unindexed.size;
+  }
+
   /** Registers a selector and reports its current matches to the observer. */
   register(selector: EntitySelector, localOnly: boolean, observer: MatchObserver): Registration {
     const restrictions = selectorLabelRestrictions(selector.selector);
@@ -106,7 +125,7 @@ export class LabelIndex {
     let impossible = false;
     for (const [key, r] of restrictions) {
       if (r.mustHaveOneOf?.length !== 1 || (placement.kind !== 'all' && placement.kind !== 'never' && placement.key === key)) continue;
-      const holders = this.postings.get(key)?.get(r.mustHaveOneOf[0] as string);
+      const holders = this.postings.get(key)?.values.get(r.mustHaveOneOf[0] as string);
       if (holders === undefined) impossible = true;
       else filters.push(holders);
     }
@@ -124,7 +143,7 @@ export class LabelIndex {
     if (!impossible) {
       switch (placement.kind) {
         case 'values': {
-          const entitiesByValue = this.postings.get(placement.key);
+          const entitiesByValue = this.postings.get(placement.key)?.values;
           for (const v of placement.values) {
             const recs = entitiesByValue?.get(v);
             if (recs) for (const rec of recs) consider(rec);
@@ -132,7 +151,7 @@ export class LabelIndex {
           break;
         }
         case 'key': {
-          const entitiesByValue = this.postings.get(placement.key);
+          const entitiesByValue = this.postings.get(placement.key)?.values;
           if (entitiesByValue) for (const recs of entitiesByValue.values()) for (const rec of recs) consider(rec);
           break;
         }
@@ -205,25 +224,35 @@ export class LabelIndex {
   upsertEntity(entity: Entity, local: boolean, payloadChanged: boolean): void {
     let rec = this.entities.get(entity.id);
     let previous: Entity | undefined;
+    // Keys whose value changed: a selector reading none of them cannot change its answer.
+    // Undefined means everything must be re-evaluated (a new entity, or its locality or kind changed).
+    let changed: string[] | undefined;
     if (rec === undefined) {
       rec = { entity, local, matches: [] };
       this.entities.set(entity.id, rec);
       this.addPostings(rec, entity.labels);
     } else {
       previous = rec.entity;
-      const sameLabels = labelsEqual(previous.labels, entity.labels);
-      if (!sameLabels) {
-        this.removePostings(rec, previous.labels);
-        this.addPostings(rec, entity.labels);
-      }
+      const keys = changedKeys(previous.labels, entity.labels);
+      if (keys.length > 0) this.movePostings(rec, previous.labels, entity.labels, keys);
       rec.entity = entity;
-      if (sameLabels && rec.local === local && previous.kind === entity.kind) {
+      const sameScope = rec.local === local && previous.kind === entity.kind;
+      if (keys.length === 0 && sameScope) {
         if (payloadChanged) for (const reg of [...rec.matches]) if (reg.alive) reg.observer.onMatchUpdated(previous, entity);
         return;
       }
+      if (sameScope) changed = keys;
       rec.local = local;
     }
 
+    const old = rec.matches;
+    const mark = ++this.epoch;
+    for (const reg of old) reg.seen = mark;
+    // Whether a candidate matches now: re-evaluated only if it reads a changed key.
+    const test = (reg: Registration): boolean => {
+      if (changed !== undefined && !reg.readsAny(changed)) return reg.seen === mark;
+      return reg.matches(rec);
+    };
     // A registration is filed under one key (and an entity has one value per key), so each
     // candidate comes up once.
     const next: Registration[] = [];
@@ -232,21 +261,18 @@ export class LabelIndex {
       const byValue = this.byValue.get(key);
       if (byValue !== undefined) {
         const regs = byValue.get(labels[key] as string);
-        if (regs !== undefined) for (const reg of regs) if (reg.matches(rec)) next.push(reg);
+        if (regs !== undefined) for (const reg of regs) if (test(reg)) next.push(reg);
       }
       const byKey = this.byKey.get(key);
-      if (byKey !== undefined) for (const reg of byKey) if (reg.matches(rec)) next.push(reg);
+      if (byKey !== undefined) for (const reg of byKey) if (test(reg)) next.push(reg);
     }
-    for (const reg of this.unindexed) if (reg.matches(rec)) next.push(reg);
+    for (const reg of this.unindexed) if (test(reg)) next.push(reg);
 
-    const old = rec.matches;
     rec.matches = next;
     const stopped: Registration[] = [];
     const started: Registration[] = [];
     const continuing: Registration[] = [];
-    // Mark the old list, then move what stays to the negative mark: what keeps `mark` stopped.
-    const mark = ++this.epoch;
-    for (const reg of old) reg.seen = mark;
+    // Old matches carry `mark`; those found again move to `-mark`; what keeps `mark` stopped.
     for (const reg of next) {
       if (reg.seen === mark) {
         reg.seen = -mark;
@@ -293,14 +319,14 @@ export class LabelIndex {
       if (r.mustHaveOneOf !== undefined) {
         if (r.mustHaveOneOf.length === 0) return { kind: 'never' };
         let score = penalty + r.mustHaveOneOf.length;
-        const counts = this.postings.get(key);
+        const counts = this.postings.get(key)?.values;
         if (counts !== undefined) for (const v of r.mustHaveOneOf) score += counts.get(v)?.size ?? 0;
         if (score < bestScore) {
           bestScore = score;
           best = { kind: 'values', key, values: r.mustHaveOneOf };
         }
       } else if (r.mustBePresent) {
-        const score = penalty + HAS_PENALTY + (this.keyCounts.get(key) ?? 0);
+        const score = penalty + HAS_PENALTY + (this.postings.get(key)?.count ?? 0);
         if (score < bestScore) {
           bestScore = score;
           best = { kind: 'key', key };
@@ -311,23 +337,38 @@ export class LabelIndex {
   }
 
   private addPostings(rec: EntityRecord, labels: Labels): void {
-    for (const key of Object.keys(labels)) {
-      const value = labels[key] as string;
-      getOrCreate(getOrCreate(this.postings, key, () => new Map<string, Set<EntityRecord>>()), value, newSet).add(rec);
-      this.keyCounts.set(key, (this.keyCounts.get(key) ?? 0) + 1);
+    for (const key of Object.keys(labels)) this.addPosting(rec, key, labels[key] as string);
+  }
+
+  /** Moves the entity's postings for the changed keys only. */
+  private movePostings(rec: EntityRecord, before: Labels, after: Labels, keys: readonly string[]): void {
+    for (const key of keys) {
+      const old = before[key];
+      const now = after[key];
+      if (typeof old === 'string') this.removePosting(rec, key, old);
+      if (typeof now === 'string') this.addPosting(rec, key, now);
     }
   }
 
-  private removePostings(rec: EntityRecord, labels: Labels): void {
-    for (const key of Object.keys(labels)) {
-      const value = labels[key] as string;
-      const values = this.postings.get(key);
-      deleteFromBucket(values, value, rec);
-      if (values !== undefined && values.size === 0) this.postings.delete(key);
-      const n = (this.keyCounts.get(key) ?? 1) - 1;
-      if (n === 0) this.keyCounts.delete(key);
-      else this.keyCounts.set(key, n);
+  private addPosting(rec: EntityRecord, key: string, value: string): void {
+    let p = this.postings.get(key);
+    if (p === undefined) {
+      p = { count: 0, values: new Map() };
+      this.postings.set(key, p);
     }
+    getOrCreate(p.values, value, newSet).add(rec);
+    p.count++;
+  }
+
+  private removePosting(rec: EntityRecord, key: string, value: string): void {
+    const p = this.postings.get(key);
+    if (p === undefined) return;
+    deleteFromBucket(p.values, value, rec);
+    if (--p.count === 0) this.postings.delete(key);
+  }
+
+  private removePostings(rec: EntityRecord, labels: Labels): void {
+    for (const key of Object.keys(labels)) this.removePosting(rec, key, labels[key] as string);
   }
 }
 
@@ -356,6 +397,15 @@ function deleteFromBucket<K, T>(map: Map<K, Set<T>> | undefined, key: K, item: T
   if (bucket === undefined) return;
   bucket.delete(item);
   if (bucket.size === 0) map?.delete(key);
+}
+
+/** The keys whose value differs (present on one side only, or with another value). */
+function changedKeys(a: Labels, b: Labels): string[] {
+  if (a === b) return [];
+  const out: string[] = [];
+  for (const k of Object.keys(a)) if (a[k] !== b[k] || !Object.hasOwn(b, k)) out.push(k);
+  for (const k of Object.keys(b)) if (!Object.hasOwn(a, k)) out.push(k);
+  return out;
 }
 
 export function labelsEqual(a: Labels, b: Labels): boolean {

@@ -59,6 +59,27 @@ const CLASSES = new Map<string, KindClass>([
   ['policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy', 'policy'],
 ]);
 
+const NAMESPACED = new Set([
+  'v1 Pod',
+  'v1 ServiceAccount',
+  `${CALICO} NetworkSet`,
+  `${CALICO} NetworkPolicy`,
+  `${CALICO} StagedNetworkPolicy`,
+  `${CALICO} StagedKubernetesNetworkPolicy`,
+  'networking.k8s.io/v1 NetworkPolicy',
+]);
+
+/**
+ * A ref as upserts key it: namespaced kinds in `default` when the ref names no namespace (as
+ * decoding defaults it), cluster-scoped kinds without one.
+ */
+export function normalizeRef(ref: ResourceRef): ResourceRef {
+  const namespaced = NAMESPACED.has(`${ref.apiVersion} ${ref.kind}`);
+  if (namespaced && ref.namespace === undefined) return { ...ref, namespace: 'default' };
+  if (!namespaced && ref.namespace !== undefined) return { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name };
+  return ref;
+}
+
 export function kindClass(ref: Pick<ResourceRef, 'apiVersion' | 'kind'>): KindClass {
   return CLASSES.get(`${ref.apiVersion} ${ref.kind}`) ?? 'ignored';
 }
