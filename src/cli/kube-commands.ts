@@ -1,8 +1,6 @@
 // `margay apply|get|delete|diff`: kubectl-like commands against the cluster in the kubeconfig.
 // `apply` validates every document of every file locally first and changes nothing when any is
 // invalid; it then server-side-applies each object (namespaces and tiers first).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UserError, type Problem } from '../errors/index.js';
 import { decodeManifests } from '../resources/index.js';
@@ -10,6 +8,7 @@ import { RESOURCE_TYPES, apiVersionOf, deepEqual, findResourceTypeByKind, type J
 import { KubeApiError, KubeClient, loadKubeconfig, type ClusterAccess } from '../client/index.js';
 import { asList, forDisplay, kindLabel, qualifiedName, renderTable, toYaml, unifiedDiff } from './kube-output.js';
 import type { CommandIo } from './simulate.js';
+import { readManifestTexts } from './read-manifests.js';
 
 export const FIELD_MANAGER = 'margay';
 /** Exit code when the server refused a request (kubectl uses 1). */
@@ -26,18 +25,6 @@ export function connect(o: ClusterOptions): { client: KubeClient; access: Cluste
   return { client: new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), userAgent: 'margay/0.1' }), access };
 }
 
-const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
-
-function expand(path: string): string[] {
-  if (path === '-') return [path];
-  try {
-    if (!statSync(path).isDirectory()) return [path];
-  } catch {
-    return [path];
-  }
-  return readdirSync(path).filter((n) => MANIFEST_EXTENSIONS.test(n)).sort().map((n) => join(path, n));
-}
-
 export interface RawObject {
   readonly object: JsonObject;
   readonly file: string;
@@ -50,14 +37,7 @@ export interface RawObject {
 export function readObjects(paths: readonly string[], stdin: () => string): RawObject[] {
   const problems: Problem[] = [];
   const out: RawObject[] = [];
-  for (const file of paths.flatMap(expand)) {
-    let text: string;
-    try {
-      text = file === '-' ? stdin() : readFileSync(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-      continue;
-    }
+  for (const { file, text } of readManifestTexts(paths, stdin, problems)) {
     try {
       decodeManifests(text, file);
     } catch (err) {

@@ -7,6 +7,24 @@ import { decodeManifests, type Decoded } from '../resources/index.js';
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
+export interface ManifestText {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** The text of every file named (directories expanded); unreadable files become problems. */
+export function readManifestTexts(paths: readonly string[], stdin: () => string, problems: Problem[]): ManifestText[] {
+  const texts: ManifestText[] = [];
+  for (const file of paths.flatMap(expand)) {
+    try {
+      texts.push({ file, text: file === '-' ? stdin() : readFileSync(file, 'utf8') });
+    } catch (err) {
+      problems.push({ file, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+    }
+  }
+  return texts;
+}
+
 /**
  * Reads and decodes every file. Objects of kinds simulate has no use for (Deployments, Services,
  * …) are passed over and reported through `onNote`, so a whole application's manifests load.
@@ -14,17 +32,10 @@ const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 export function readManifests(paths: readonly string[], stdin: () => string, onNote: (note: string) => void = () => undefined): Decoded[] {
   const decoded: Decoded[] = [];
   const problems: Problem[] = [];
-  for (const path of paths.flatMap(expand)) {
-    let text: string;
-    try {
-      text = path === '-' ? stdin() : readFileSync(path, 'utf8');
-    } catch (err) {
-      problems.push({ file: path, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-      continue;
-    }
+  for (const { file, text } of readManifestTexts(paths, stdin, problems)) {
     try {
       decoded.push(
-        ...decodeManifests(text, path, {
+        ...decodeManifests(text, file, {
           onForeign: (o) =>
             onNote(`ignoring ${o.apiVersion} ${o.kind}${o.name !== undefined ? ` ${o.name}` : ''} in ${o.source.file} (document ${o.source.document}): Margay does not use this kind`),
         }),
