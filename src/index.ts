@@ -38,3 +38,5 @@ export type {
   ReachabilityMatrix,
   BuiltSnapshot,
 } from './policy/index.js';
+export { CalcEngine, NaiveCalcEngine, computeCalcState, CalcStateRecorder, localToNode } from './calc/index.js';
+export type { CalcCallbacks, CalcUpdate, CalcState, IpSetSpec, EndpointPolicies, ActivePolicy } from './calc/index.js';
