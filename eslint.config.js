@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const CORE = ['errors', 'net', 'resources', 'selector', 'policy', 'calc', 'dataplane'];
+const CORE = ['errors', 'net', 'ipam', 'resources', 'selector', 'policy', 'calc', 'dataplane'];
 const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console'];
 
 const throughIndexOnly = {

@@ -1,8 +1,10 @@
 // Registers the control-plane commands on the `margay` program: up, apply, get, delete, diff.
+// Their modules (HTTP server, datastores, gRPC for etcd) load only when one of them runs, so
+// `margay simulate` starts fast.
 import { Option, type Command } from 'commander';
-import { applyCommand, deleteCommand, diffCommand, getCommand } from './kube-commands.js';
-import { up } from './up.js';
 import type { CommandIo } from './simulate.js';
+
+const kube = () => import('./kube-commands.js');
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -41,7 +43,7 @@ export function registerControlPlaneCommands(program: Command, io: CommandIo, se
     .option('--insecure', 'allow listening on a non-loopback address without authentication')
     .action(async (o: { dataDir: string; listen: string; datastore: 'sqlite' | 'etcd' | 'memory'; etcdEndpoints: string[]; etcdPrefix?: string; insecure?: boolean }) => {
       setExit(
-        await up(
+        await (await import('./up.js')).up(
           {
             dataDir: o.dataDir,
             listen: o.listen,
@@ -62,7 +64,7 @@ export function registerControlPlaneCommands(program: Command, io: CommandIo, se
     .option('--force-conflicts', 'take over fields another manager owns')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'name']))
     .action(async (o: ClusterFlags & { filename: string[]; dryRun?: boolean; forceConflicts?: boolean; output?: string }) => {
-      setExit(await applyCommand({ ...cluster(o), files: o.filename, ...(o.dryRun ? { dryRun: true } : {}), ...(o.forceConflicts ? { forceConflicts: true } : {}), ...(o.output !== undefined ? { output: o.output } : {}) }, io));
+      setExit(await (await kube()).applyCommand({ ...cluster(o), files: o.filename, ...(o.dryRun ? { dryRun: true } : {}), ...(o.forceConflicts ? { forceConflicts: true } : {}), ...(o.output !== undefined ? { output: o.output } : {}) }, io));
     });
 
   withCluster(program.command('get'))
@@ -75,7 +77,7 @@ export function registerControlPlaneCommands(program: Command, io: CommandIo, se
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json', 'wide', 'name']))
     .action(async (args: string[], o: ClusterFlags & { filename: string[]; allNamespaces?: boolean; selector?: string; output?: string; showManagedFields?: boolean }) => {
       setExit(
-        await getCommand(
+        await (await kube()).getCommand(
           {
             ...cluster(o),
             args,
@@ -97,13 +99,13 @@ export function registerControlPlaneCommands(program: Command, io: CommandIo, se
     .option('--ignore-not-found', 'treat a missing object as deleted')
     .option('--dry-run', 'check on the server without deleting')
     .action(async (args: string[], o: ClusterFlags & { filename: string[]; ignoreNotFound?: boolean; dryRun?: boolean }) => {
-      setExit(await deleteCommand({ ...cluster(o), args, files: o.filename, ...(o.ignoreNotFound ? { ignoreNotFound: true } : {}), ...(o.dryRun ? { dryRun: true } : {}) }, io));
+      setExit(await (await kube()).deleteCommand({ ...cluster(o), args, files: o.filename, ...(o.ignoreNotFound ? { ignoreNotFound: true } : {}), ...(o.dryRun ? { dryRun: true } : {}) }, io));
     });
 
   withCluster(program.command('diff'))
     .description('show what apply would change (server-side dry run); exit 1 when there are differences')
     .option('-f, --filename <file>', 'manifest file, directory or - for stdin (repeatable)', collect, [])
     .action(async (o: ClusterFlags & { filename: string[] }) => {
-      setExit(await diffCommand({ ...cluster(o), files: o.filename }, io));
+      setExit(await (await kube()).diffCommand({ ...cluster(o), files: o.filename }, io));
     });
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UserError, formatProblem } from '../errors/index.js';
 import { simulate, type CommandIo } from './simulate.js';
 import { registerControlPlaneCommands } from './control-plane-commands.js';
+import { registerLabCommands } from './lab-commands.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 70;
@@ -51,6 +52,7 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
       );
     });
   registerControlPlaneCommands(program, io, setExit);
+  registerLabCommands(program, io, setExit);
   return program;
 }
 

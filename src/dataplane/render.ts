@@ -1,0 +1,423 @@
+// CalcState → RulesetModel: Margay's nftables layout for one node (see DESIGN.md). Pure: the
+// same state and options give the same model; rule ids come from the caller's registry.
+import { BugError } from '../errors/index.js';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/index.js';
+import type { CalcState, EndpointPolicies, RuleSets } from '../calc/index.js';
+import type { Direction, Entity, NormRule, PortRange } from '../policy/index.js';
+import { NameTable } from './names.js';
+import { RuleIdRegistry } from './rule-ids.js';
+import {
+  deltaText,
+  programText,
+  quote,
+  type NftChain,
+  type NftSet,
+  type NftVerdictMap,
+  type RulesetModel,
+  type SetType,
+} from './model.js';
+
+export interface RenderOptions {
+  /** The table's name in family inet (`margay`). */
+  readonly tableName: string;
+  /** Pod interface name prefixes (`mgy`, `cali`): a matching interface with no endpoint chain is dropped. */
+  readonly podInterfacePrefix: string | readonly string[];
+  /** The host-side interface of a local endpoint; undefined leaves it undispatched (and so dropped). */
+  readonly interfaceOf: (endpoint: Entity) => string | undefined;
+  /** NFLOG group of Log rules. */
+  readonly logGroup: number;
+  /** Where rule ids live; pass the same registry to every render of one node. */
+  readonly ruleIds?: RuleIdRegistry;
+  /** The packet-mark bit that carries "Pass" out of a policy chain (default 0x01000000). */
+  readonly passMark?: number;
+}
+
+/** Fixed names. Everything else is named by a hash of what it stands for. */
+export const CHAIN_FORWARD_EGRESS = 'fwd-egress';
+export const CHAIN_FORWARD_INGRESS = 'fwd-ingress';
+export const CHAIN_INPUT_EGRESS = 'in-egress';
+export const MAP_EGRESS = 'egress-dispatch';
+export const MAP_INGRESS = 'ingress-dispatch';
+
+const PORT_PROTOCOLS = [6, 17, 33, 132, 136];
+const PORT_GUARD = `meta l4proto { ${PORT_PROTOCOLS.join(', ')} }`;
+
+export function renderModel(state: CalcState, options: RenderOptions): RulesetModel {
+  return new Renderer(state, options).render();
+}
+
+/** The full program for `nft -f`: replaces the table atomically. */
+export function renderRuleset(state: CalcState, options: RenderOptions): string {
+  return programText(renderModel(state, options));
+}
+
+/** The transaction that turns the ruleset of `prev` into that of `next` ('' when equal). */
+export function renderDelta(prev: CalcState, next: CalcState, options: RenderOptions): string {
+  const ruleIds = options.ruleIds ?? new RuleIdRegistry();
+  const o = { ...options, ruleIds };
+  return deltaText(renderModel(prev, o), renderModel(next, o));
+}
+
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}
+
+type Family = 4 | 6;
+
+class Renderer {
+  private readonly names = new NameTable();
+  private readonly sets = new Map<string, NftSet>();
+  private readonly chains = new Map<string, NftChain>();
+  private readonly ids: RuleIdRegistry;
+  private readonly pass: number;
+  private readonly prefixes: readonly string[];
+  private readonly t: string;
+
+  constructor(
+    private readonly state: CalcState,
+    private readonly o: RenderOptions,
+  ) {
+    this.ids = o.ruleIds ?? new RuleIdRegistry();
+    this.pass = o.passMark ?? 0x01000000;
+    this.prefixes = typeof o.podInterfacePrefix === 'string' ? [o.podInterfacePrefix] : o.podInterfacePrefix;
+    this.t = o.tableName;
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(this.t)) throw new BugError(`bad nftables table name ${this.t}`);
+  }
+
+  render(): RulesetModel {
+    const egress = new Map<string, string>();
+    const ingress = new Map<string, string>();
+    // Deterministic: policies and profiles in id order, so a fresh registry numbers them the same.
+    for (const id of [...this.state.policies.keys()].sort()) {
+      for (const d of ['ingress', 'egress'] as const) this.policyChain(id, d);
+    }
+    for (const name of [...this.state.profiles.keys()].sort()) {
+      for (const d of ['ingress', 'egress'] as const) this.profileChain(name, d);
+    }
+    for (const id of [...this.state.endpoints.keys()].sort()) {
+      const ep = this.state.endpoints.get(id) as EndpointPolicies;
+      const iface = this.o.interfaceOf(ep.endpoint);
+      if (iface === undefined) continue;
+      if (!/^[A-Za-z0-9_.@:+-]{1,15}$/.test(iface)) throw new BugError(`bad interface name ${iface} for ${id}`);
+      egress.set(iface, `goto ${this.endpointChain(ep, 'egress')}`);
+      ingress.set(iface, `goto ${this.endpointChain(ep, 'ingress')}`);
+    }
+    this.baseChains();
+    const maps = new Map<string, NftVerdictMap>([
+      [MAP_EGRESS, { name: MAP_EGRESS, elements: egress }],
+      [MAP_INGRESS, { name: MAP_INGRESS, elements: ingress }],
+    ]);
+    return { table: this.t, sets: this.sets, maps, chains: this.chains };
+  }
+
+  private baseChains(): void {
+    const drops = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} drop`);
+    const invalid = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} ct state invalid drop`);
+    const est = 'ct state established,related accept';
+    // Egress runs before ingress on the forward hook: its accept only ends its own base chain,
+    // so the packet still meets the ingress chain; a drop anywhere is final.
+    this.addChain({
+      name: CHAIN_FORWARD_EGRESS,
+      base: 'type filter hook forward priority filter - 5; policy accept;',
+      rules: [est, ...invalid('iifname'), `iifname vmap @${MAP_EGRESS}`, ...drops('iifname')],
+    });
+    this.addChain({
+      name: CHAIN_FORWARD_INGRESS,
+      base: 'type filter hook forward priority filter; policy accept;',
+      rules: [est, ...invalid('oifname'), `oifname vmap @${MAP_INGRESS}`, ...drops('oifname')],
+    });
+    // Pods talking to their own node: egress policy applies; node → pod ingress is never enforced.
+    this.addChain({
+      name: CHAIN_INPUT_EGRESS,
+      base: 'type filter hook input priority filter - 5; policy accept;',
+      rules: [est, ...invalid('iifname'), `iifname vmap @${MAP_EGRESS}`, ...drops('iifname')],
+    });
+  }
+
+  private addChain(c: NftChain): string {
+    const old = this.chains.get(c.name);
+    if (old !== undefined && old.rules.join('\n') !== c.rules.join('\n')) throw new BugError(`chain ${c.name} rendered twice differently`);
+    this.chains.set(c.name, c);
+    return c.name;
+  }
+
+  private clearPass(): string {
+    return `meta mark set meta mark & ${hex(~this.pass)}`;
+  }
+
+  private endpointChain(ep: EndpointPolicies, d: Direction): string {
+    const rules: string[] = [this.clearPass()];
+    for (const tp of ep[d]) rules.push(`jump ${this.tierChain(tp.tier, tp.policies, d)}`);
+    for (const name of ep.endpoint.profiles) {
+      if (this.state.profiles.has(name)) rules.push(`jump ${this.profileChain(name, d)}`);
+    }
+    rules.push('drop');
+    // Endpoints with the same lists share one chain: only the dispatch map differs.
+    const name = this.names.name('e', `${d}|${rules.join('\n')}`);
+    return this.addChain({ name, rules });
+  }
+
+  private tierChain(tier: string, policies: readonly string[], d: Direction): string {
+    const t = this.state.tiers.get(tier);
+    const passed = `meta mark & ${hex(this.pass)} == ${hex(this.pass)} ${this.clearPass()} return`;
+    const rules: string[] = [];
+    for (const id of policies) {
+      const chain = this.state.policies.has(id) ? this.policyChain(id, d) : undefined;
+      if (chain === undefined) {
+        rules.push('drop'); // a listed policy we do not have: fail closed
+        break;
+      }
+      rules.push(`jump ${chain}`, passed);
+    }
+    // End of tier: its default action (an unknown tier denies).
+    if ((t?.defaultAction ?? 'Deny') === 'Deny') rules.push('drop');
+    const name = this.names.name('t', `${d}|${tier}|${rules.join('\n')}`);
+    return this.addChain({ name, rules });
+  }
+
+  private policyChain(id: string, d: Direction): string {
+    const active = this.state.policies.get(id);
+    if (active === undefined) throw new BugError(`policy ${id} not active`);
+    const name = this.names.name('p', `policy|${id}`, d === 'ingress' ? '-i' : '-e');
+    if (this.chains.has(name)) return name;
+    const rules = active.policy.types[d] ? active.policy[d] ?? [] : [];
+    const lines = this.ruleLines(name, 'policy', id, active.policy.tier, d, rules, active[d], false);
+    return this.addChain({ name, rules: lines });
+  }
+
+  private profileChain(profile: string, d: Direction): string {
+    const active = this.state.profiles.get(profile);
+    if (active === undefined) throw new BugError(`profile ${profile} not active`);
+    const name = this.names.name('f', `profile|${profile}`, d === 'ingress' ? '-i' : '-e');
+    if (this.chains.has(name)) return name;
+    const lines = this.ruleLines(name, 'profile', profile, undefined, d, active.profile[d], active[d], true);
+    return this.addChain({ name, rules: lines });
+  }
+
+  private ruleLines(
+    chain: string,
+    owner: 'policy' | 'profile',
+    ownerName: string,
+    tier: string | undefined,
+    d: Direction,
+    rules: readonly NormRule[],
+    sets: readonly RuleSets[],
+    isProfile: boolean,
+  ): string[] {
+    const out: string[] = [];
+    rules.forEach((rule, pos) => {
+      const rs = sets[pos];
+      if (rs === undefined) throw new BugError(`${ownerName}: no sets for rule ${pos}`);
+      const id = this.ids.idFor(owner, ownerName, tier, d, pos, rule);
+      out.push(...this.rule(chain, pos, rule, rs, id, d, isProfile));
+    });
+    return out;
+  }
+
+  /** The verdict text of a rule, in its own chain (`inSub`: a helper chain of one rule). */
+  private action(rule: NormRule, id: number, d: Direction, isProfile: boolean, inSub: boolean): string {
+    switch (rule.action) {
+      case 'Allow': {
+        const mark = d === 'egress' ? `ct mark set ct mark & 0x0000ffff | ${hex(id << 16)}` : `ct mark set ct mark & 0xffff0000 | ${hex(id)}`;
+        return `${mark} accept`;
+      }
+      case 'Deny':
+        return 'drop';
+      case 'Pass':
+        // In a profile Pass ends the profile (the next one is tried), as the evaluator does.
+        if (isProfile) return 'return';
+        return `meta mark set meta mark | ${hex(this.pass)} return`;
+      case 'Log': {
+        const log = `log prefix ${quote(`mgy ${d === 'egress' ? 'e' : 'i'} ${id} `)} group ${this.o.logGroup}`;
+        // In a helper chain, stop after the first matching alternative so one packet logs once.
+        return inSub ? `${log} return` : log;
+      }
+    }
+  }
+
+  private rule(chain: string, pos: number, rule: NormRule, rs: RuleSets, id: number, d: Direction, isProfile: boolean): string[] {
+    // Services and domains never match a packet here (the evaluator agrees: no snapshot
+    // carries services, packets carry no domain), so the rule is left out.
+    for (const peer of [rule.source, rule.destination]) if (peer.services !== undefined || peer.domains !== undefined) return [];
+    const familySpecific =
+      rule.ipVersion !== undefined ||
+      rule.icmp !== undefined ||
+      rule.notIcmp !== undefined ||
+      [rule.source, rule.destination].some((p) => p.nets || p.notNets || p.selector || p.notSelector || p.ports?.named.length || p.notPorts?.named.length);
+    const families: (Family | undefined)[] = familySpecific ? ([4, 6] as const).filter((f) => rule.ipVersion === undefined || rule.ipVersion === f) : [undefined];
+    const out: string[] = [];
+    for (const f of families) {
+      const body = this.ruleBody(rule, rs, f);
+      if (body === undefined) continue;
+      const { pos: matches, neg, alts } = body;
+      if (neg.length === 0 && alts.length <= 1) {
+        out.push([...matches, ...(alts[0] ?? []), this.action(rule, id, d, isProfile, false)].join(' '));
+        continue;
+      }
+      // Negated conjunctions and alternatives need a helper chain: each negation returns
+      // (the rule does not match), then the first matching alternative takes the action.
+      const sub = this.names.name('r', `${chain}|${pos}|${f ?? 'any'}`);
+      const subRules = [...neg.map((n) => `${n} return`), ...alts.map((a) => [...a, this.action(rule, id, d, isProfile, true)].join(' '))];
+      this.addChain({ name: sub, rules: subRules });
+      out.push([...matches, `jump ${sub}`].join(' '));
+      if (rule.action === 'Pass' && !isProfile) out.push(`meta mark & ${hex(this.pass)} == ${hex(this.pass)} return`);
+    }
+    return out;
+  }
+
+  /**
+   * One family's version of a rule: positive matches (one conjunction), negated conjunctions,
+   * and port alternatives (any one must match); undefined when it can never match.
+   */
+  private ruleBody(rule: NormRule, rs: RuleSets, f: Family | undefined): { pos: string[]; neg: string[]; alts: string[][] } | undefined {
+    const pos: string[] = [];
+    const neg: string[] = [];
+    let alts: string[][] = [[]];
+    if (f !== undefined) pos.push(`meta nfproto ipv${f}`);
+    if (rule.protocol !== undefined) pos.push(`meta l4proto ${rule.protocol}`);
+    if (rule.notProtocol !== undefined) pos.push(`meta l4proto != ${rule.notProtocol}`);
+    const icmpKw = f === 6 ? 'icmpv6' : 'icmp';
+    const icmpText = (m: { type?: number; code?: number }) => {
+      const parts: string[] = [];
+      if (m.type !== undefined) parts.push(`${icmpKw} type ${m.type}`);
+      if (m.code !== undefined) parts.push(`${icmpKw} code ${m.code}`);
+      return parts.length > 0 ? parts.join(' ') : `meta l4proto ${f === 6 ? 58 : 1}`;
+    };
+    if (rule.icmp !== undefined) pos.push(icmpText(rule.icmp));
+    if (rule.notIcmp !== undefined) neg.push(icmpText(rule.notIcmp));
+    const protoHasPorts = rule.protocol === undefined ? undefined : PORT_PROTOCOLS.includes(rule.protocol);
+    const ip = f === 6 ? 'ip6' : 'ip';
+    for (const side of ['source', 'destination'] as const) {
+      const peer = rule[side];
+      const sets = rs[side];
+      const addr = side === 'source' ? 'saddr' : 'daddr';
+      const port = side === 'source' ? 'sport' : 'dport';
+      if (f !== undefined) {
+        if (peer.nets !== undefined) {
+          const set = this.cidrSet(peer.nets, f);
+          if (set === undefined) return undefined; // no net of this family: never matches
+          pos.push(`${ip} ${addr} @${set}`);
+        }
+        if (peer.notNets !== undefined) {
+          const set = this.cidrSet(peer.notNets, f);
+          if (set !== undefined) pos.push(`${ip} ${addr} != @${set}`);
+        }
+        if (sets.selector !== undefined) pos.push(`${ip} ${addr} @${this.ipSet(sets.selector, f)}`);
+        if (sets.notSelector !== undefined) pos.push(`${ip} ${addr} != @${this.ipSet(sets.notSelector, f)}`);
+      }
+      if (peer.ports !== undefined) {
+        const choices: string[][] = [];
+        if (peer.ports.ranges.length > 0 && protoHasPorts !== false) {
+          choices.push([...(protoHasPorts ? [] : [PORT_GUARD]), `th ${port} ${portsText(peer.ports.ranges)}`]);
+        }
+        for (const id of sets.namedPorts ?? []) {
+          if (f === undefined) throw new BugError('named port in a family-agnostic rule');
+          choices.push([`${ip} ${addr} . meta l4proto . th ${port} @${this.ipSet(id, f)}`]);
+        }
+        if (choices.length === 0) return undefined;
+        const next: string[][] = [];
+        for (const a of alts) for (const c of choices) next.push([...a, ...c]);
+        alts = next;
+      }
+      if (peer.notPorts !== undefined) {
+        if (peer.notPorts.ranges.length > 0 && protoHasPorts !== false) {
+          const text = `th ${port} ${portsText(peer.notPorts.ranges)}`;
+          // With a port protocol the negation fits in the rule; otherwise a packet without ports
+          // must pass the negation, which only a helper chain can say.
+          if (protoHasPorts) pos.push(`th ${port} != ${portsText(peer.notPorts.ranges)}`);
+          else neg.push(`${PORT_GUARD} ${text}`);
+        }
+        for (const id of sets.notNamedPorts ?? []) {
+          if (f === undefined) throw new BugError('named port in a family-agnostic rule');
+          // The protocol is part of the key, so a packet without ports is never a member.
+          pos.push(`${ip} ${addr} . meta l4proto . th ${port} != @${this.ipSet(id, f)}`);
+        }
+      }
+    }
+    if (alts.length === 1 && alts[0]?.length === 0) alts = [];
+    return { pos, neg, alts };
+  }
+
+  /** The named set for one family's half of a calc IP set. */
+  private ipSet(id: string, f: Family): string {
+    const spec = this.state.ipSets.get(id);
+    if (spec === undefined) throw new BugError(`IP set ${id} missing`);
+    const named = spec.spec.type === 'named-port';
+    const name = this.names.name(named ? 'n' : 's', id, `-${f}`);
+    if (this.sets.has(name)) return name;
+    const elements: string[] = [];
+    for (const m of spec.members) {
+      if (named) {
+        const el = namedPortElement(m);
+        if (el !== undefined && el.family === f) elements.push(el.text);
+      } else elements.push(m);
+    }
+    const type: SetType = named
+      ? f === 4
+        ? 'ipv4_addr . inet_proto . inet_service'
+        : 'ipv6_addr . inet_proto . inet_service'
+      : f === 4
+        ? 'ipv4_addr'
+        : 'ipv6_addr';
+    const els = named ? [...new Set(elements)].sort() : normalizeNets(elements, f);
+    // Interval sets only when a member is a CIDR: nft 1.0.6 deletes elements of a large interval
+    // set slowly (seconds at 100k), a hash set of addresses fast. A flip changes the set's type,
+    // which the delta writes as a full program.
+    const interval = !named && els.some((e) => e.includes('/'));
+    this.sets.set(name, { name, type, interval, elements: els });
+    return name;
+  }
+
+  private cidrSet(nets: readonly Cidr[], f: Family): string | undefined {
+    const texts = nets.filter((n) => n.family === f).map((n) => n.text);
+    if (texts.length === 0) return undefined;
+    const elements = normalizeNets(texts, f);
+    const name = this.names.name('c', elements.join(','), `-${f}`);
+    if (!this.sets.has(name)) this.sets.set(name, { name, type: f === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: true, elements });
+    return name;
+  }
+}
+
+function portsText(ranges: readonly PortRange[]): string {
+  const parts = ranges.map((r) => (r.first === r.last ? String(r.first) : `${r.first}-${r.last}`));
+  return parts.length === 1 ? (parts[0] as string) : `{ ${parts.join(', ')} }`;
+}
+
+/** `10.0.0.1,tcp:8080` → `10.0.0.1 . tcp . 8080`. */
+function namedPortElement(member: string): { family: Family; text: string } | undefined {
+  const comma = member.lastIndexOf(',');
+  const colon = member.lastIndexOf(':');
+  if (comma < 0 || colon < comma) return undefined;
+  const ip = parseIp(member.slice(0, comma));
+  const proto = member.slice(comma + 1, colon);
+  const port = member.slice(colon + 1);
+  if (ip === undefined || !/^(tcp|udp|sctp|\d+)$/.test(proto) || !/^\d+$/.test(port)) return undefined;
+  return { family: ip.family, text: `${ip.text} . ${proto} . ${port}` };
+}
+
+/**
+ * Addresses and CIDRs of one family, canonical, sorted, without any element another one holds
+ * (CIDRs either nest or are disjoint, so dropping the nested ones leaves no overlap, which an
+ * interval set would reject).
+ */
+export function normalizeNets(members: Iterable<string>, f: Family): string[] {
+  const cidrs: Cidr[] = [];
+  const seen = new Set<string>();
+  for (const m of members) {
+    const c = parseCidr(m);
+    if (c === undefined || c.family !== f || seen.has(c.text)) continue;
+    seen.add(c.text);
+    cidrs.push(c);
+  }
+  cidrs.sort((a, b) => a.prefix - b.prefix);
+  const max = f === 4 ? 32 : 128;
+  const kept: Cidr[] = [];
+  const nets: Cidr[] = []; // the kept ones that are not single addresses: few, in practice
+  for (const c of cidrs) {
+    const addr = (f === 4 ? { family: 4, value: c.network as number, text: '' } : { family: 6, value: c.network as bigint, text: '' }) as Parameters<typeof cidrContains>[1];
+    if (nets.some((k) => k.prefix < c.prefix && cidrContains(k, addr))) continue;
+    kept.push(c);
+    if (c.prefix < max) nets.push(c);
+  }
+  return kept.map((c) => (c.prefix === max ? c.text.slice(0, c.text.indexOf('/')) : c.text)).sort();
+}

@@ -1,0 +1,509 @@
+// `margay lab`: up, apply, probe, down. Orchestrates the pure layout (topology), the kernel work
+// (network, netns), the processes (responders, the control plane, node agents) and registration
+// in the API as a kubelet would. Whoever makes a namespace or process records it in the state
+// file first, and `down` undoes everything recorded, so a crash leaves nothing `down` cannot undo.
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../errors/index.js';
+import { parseIp } from '../net/index.js';
+import { BlockIpam } from '../ipam/index.js';
+import { findResourceTypeByKind, type JsonObject } from '../api/index.js';
+import { KubeApiError, KubeClient, loadKubeconfig } from '../client/index.js';
+import { LabCommandError, addNamespace, deleteNamespace, execIn, listLabNamespaces, pidsIn, spawnDetached, spawnIn } from './netns.js';
+import { buildFabric, buildPod, syncRoutes } from './network.js';
+import { kubernetesNamespaces, placePods, planLab, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
+import { loadState, processStartTime, requireState, saveState, stateFile, type LabProcess, type LabState } from './state.js';
+
+export const DEFAULT_LAB_DIR = './.margay/lab';
+const FIELD_MANAGER = 'margay-lab';
+const RESPONDER = fileURLToPath(new URL('./responder.js', import.meta.url));
+const PROBER = fileURLToPath(new URL('./prober.js', import.meta.url));
+const MARGAY_BIN = fileURLToPath(new URL('../../../bin/margay', import.meta.url));
+
+/** A manifest object as written, with the file it came from (applied to the API unchanged). */
+export interface RawManifest {
+  readonly object: JsonObject;
+  readonly file: string;
+}
+
+/** What a node agent gets to know when the lab starts it. */
+export interface AgentContext {
+  readonly labId: string;
+  readonly node: string;
+  /** The node's network namespace: apply rules with `ip netns exec NETNS nft -f -`. */
+  readonly netns: string;
+  readonly kubeconfig: string;
+}
+
+/**
+ * Starts a node agent: returns the argv to run. The agent runs in the machine's namespace (so it
+ * reaches the control plane on loopback) and works on its node through `ctx.netns`.
+ */
+export type AgentLauncher = (ctx: AgentContext) => readonly string[];
+
+export interface LabUpOptions {
+  readonly dir?: string;
+  readonly decoded: readonly DecodedInput[];
+  readonly objects: readonly RawManifest[];
+  readonly nodes?: number;
+  /** Register into this cluster instead of starting a control plane. */
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  /** Shell command per node (`sh -c`), with MARGAY_LAB_ID, MARGAY_NODE_NAME, MARGAY_LAB_NETNS, KUBECONFIG. */
+  readonly agentCommand?: string;
+  readonly agent?: AgentLauncher;
+}
+
+export type Log = (line: string) => void;
+
+export const NO_AGENT_NOTICE = 'no agent: policies are not enforced yet (every connection is allowed)';
+
+function labDir(dir: string | undefined): string {
+  return resolve(dir ?? DEFAULT_LAB_DIR);
+}
+
+function logFd(state: LabState, name: string): number {
+  mkdirSync(join(state.dir, 'logs'), { recursive: true });
+  return openSync(join(state.dir, 'logs', `${name}.log`), 'a');
+}
+
+function record(state: LabState, pid: number, role: LabProcess['role'], extra: { netns?: string; node?: string } = {}): void {
+  state.processes.push({ pid, startTime: processStartTime(pid), role, ...extra });
+  saveState(state);
+}
+
+async function makeNamespace(state: LabState, ns: string): Promise<void> {
+  state.namespaces.push(ns);
+  saveState(state);
+  await addNamespace(ns);
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, logPath?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new UserError({ message: `timed out waiting for ${what}${logPath !== undefined ? `; see ${logPath}` : ''}` });
+}
+
+function alive(p: LabProcess): boolean {
+  const now = processStartTime(p.pid);
+  return now !== undefined && (p.startTime === undefined || now === p.startTime);
+}
+
+/** Starts the responders of these pods (one per pod namespace; one per node for host-network pods). */
+async function startResponders(state: LabState, pods: readonly LabPod[]): Promise<void> {
+  const runDir = join(state.dir, 'run');
+  mkdirSync(runDir, { recursive: true });
+  const byNetns = new Map<string, { tcp: Set<number>; udp: Set<number> }>();
+  for (const p of pods) {
+    const entry = byNetns.get(p.netns) ?? { tcp: new Set<number>(), udp: new Set<number>() };
+    for (const port of p.tcp) entry.tcp.add(port);
+    for (const port of p.udp) entry.udp.add(port);
+    byNetns.set(p.netns, entry);
+  }
+  const waits: Promise<void>[] = [];
+  for (const [netns, ports] of byNetns) {
+    // A node namespace already serving host-network pods gets a second responder for new ports only.
+    const served = state.processes.filter((p) => p.role === 'responder' && p.netns === netns).length;
+    const ready = join(runDir, `${netns}-${served}.ready`);
+    rmSync(ready, { force: true });
+    const fd = logFd(state, `${netns}-responder`);
+    const argv = [process.execPath, RESPONDER, '--tcp', [...ports.tcp].join(','), '--udp', [...ports.udp].join(','), '--ready', ready];
+    const pid = spawnIn(netns, argv, fd);
+    closeSync(fd);
+    record(state, pid, 'responder', { netns });
+    waits.push(waitFor(`the responder in ${netns}`, () => existsSync(ready), 10_000, join(state.dir, 'logs', `${netns}-responder.log`)));
+  }
+  await Promise.all(waits);
+}
+
+async function startControlPlane(state: LabState, log: Log): Promise<void> {
+  const dir = join(state.dir, 'control-plane');
+  state.controlPlaneDir = dir;
+  mkdirSync(dir, { recursive: true });
+  const kubeconfig = join(dir, 'kubeconfig');
+  rmSync(kubeconfig, { force: true });
+  const fd = logFd(state, 'control-plane');
+  const pid = spawnDetached([process.execPath, MARGAY_BIN, 'up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--datastore', 'sqlite'], fd);
+  closeSync(fd);
+  record(state, pid, 'control-plane');
+  const logPath = join(state.dir, 'logs', 'control-plane.log');
+  await waitFor('the control plane', async () => {
+    if (!alive({ pid, startTime: undefined, role: 'control-plane' })) throw new UserError({ message: `the lab's control plane exited; see ${logPath}` });
+    if (!existsSync(kubeconfig)) return false;
+    try {
+      const access = loadKubeconfig(kubeconfig);
+      return (await fetch(`${access.server}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 20_000, logPath);
+  state.kubeconfig = kubeconfig;
+  saveState(state);
+  log(`control plane: ${loadKubeconfig(kubeconfig).server} (export KUBECONFIG=${kubeconfig})`);
+}
+
+function clientFor(state: LabState): KubeClient {
+  if (state.kubeconfig === undefined) throw new UserError({ message: 'the lab has no cluster to register into' });
+  const access = loadKubeconfig(state.kubeconfig, state.context);
+  return new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), userAgent: 'margay-lab/0.1' });
+}
+
+function typeFor(apiVersion: string, kind: string): ReturnType<typeof findResourceTypeByKind> {
+  return findResourceTypeByKind(apiVersion, kind);
+}
+
+async function applyObject(client: KubeClient, object: JsonObject): Promise<JsonObject | undefined> {
+  const type = typeFor(String(object.apiVersion), String(object.kind));
+  if (type === undefined) return undefined;
+  const meta = (object.metadata ?? {}) as JsonObject;
+  const namespace = type.namespaced ? (typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default') : undefined;
+  const body: JsonObject = { ...object, metadata: { ...meta, ...(namespace !== undefined ? { namespace } : {}) } };
+  return (await client.apply(type, namespace, body, { fieldManager: FIELD_MANAGER, force: true })).object;
+}
+
+async function patchStatus(client: KubeClient, apiVersion: string, kind: string, namespace: string | undefined, name: string, status: JsonObject): Promise<void> {
+  const type = typeFor(apiVersion, kind);
+  if (type === undefined) return;
+  await client.patch(type, namespace, name, 'merge', { status }, { fieldManager: FIELD_MANAGER }, 'status');
+}
+
+/**
+ * Registers Namespaces, Nodes and Pods as a kubelet would (pods with their node and address), then
+ * applies every other manifest. Kinds the API does not serve are passed over with a note.
+ */
+async function register(state: LabState, decoded: readonly DecodedInput[], objects: readonly RawManifest[], pods: readonly LabPod[], nodes: readonly LabNode[], log: Log): Promise<void> {
+  const client = clientFor(state);
+  const podByKey = new Map(pods.map((p) => [p.key, p]));
+  const rank = (o: JsonObject): number => ({ Namespace: 0, Tier: 1, Node: 2, Pod: 4 } as Record<string, number>)[String(o.kind)] ?? 3;
+  const skipped = new Set<string>();
+  for (const ns of kubernetesNamespaces(decoded, pods)) {
+    if (!objects.some((o) => o.object.kind === 'Namespace' && (o.object.metadata as JsonObject | undefined)?.name === ns)) {
+      await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    }
+  }
+  for (const n of nodes) {
+    if (!objects.some((o) => o.object.kind === 'Node' && (o.object.metadata as JsonObject | undefined)?.name === n.name)) {
+      await applyObject(client, { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' } } });
+    }
+  }
+  for (const { object } of [...objects].sort((a, b) => rank(a.object) - rank(b.object))) {
+    const kind = String(object.kind);
+    const meta = (object.metadata ?? {}) as JsonObject;
+    if (kind === 'Pod' && object.apiVersion === 'v1') {
+      const key = `${typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default'}/${String(meta.name)}`;
+      const pod = podByKey.get(key);
+      if (pod === undefined) continue; // already registered by an earlier up/apply
+      const spec: JsonObject = { ...((object.spec ?? {}) as JsonObject), nodeName: pod.node };
+      const { status: _ignored, ...rest } = object;
+      await applyObject(client, { ...rest, metadata: { ...meta, namespace: pod.namespace }, spec });
+      const node = nodes.find((n) => n.name === pod.node);
+      await patchStatus(client, 'v1', 'Pod', pod.namespace, pod.name, {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: ((spec.containers ?? []) as JsonObject[]).map((c) => ({ name: String(c.name ?? 'main'), ready: true, restartCount: 0, image: String(c.image ?? 'margay-lab-responder'), imageID: '', started: true, state: { running: {} } })),
+        podIP: pod.ip,
+        podIPs: [{ ip: pod.ip }],
+        ...(node !== undefined ? { hostIP: node.ip, hostIPs: [{ ip: node.ip }] } : {}),
+      });
+      continue;
+    }
+    if (typeFor(String(object.apiVersion), kind) === undefined) {
+      skipped.add(`${String(object.apiVersion)} ${kind}`);
+      continue;
+    }
+    const { status: _status, ...withoutStatus } = object;
+    await applyObject(client, kind === 'Node' ? withoutStatus : object);
+  }
+  for (const n of nodes) {
+    await patchStatus(client, 'v1', 'Node', undefined, n.name, {
+      addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'LabNodeReady', message: 'lab node namespace is up' }],
+    });
+  }
+  for (const s of skipped) log(`note: the API does not serve ${s}; not applied`);
+}
+
+function startAgents(state: LabState, o: LabUpOptions, log: Log): void {
+  if (o.agent === undefined && o.agentCommand === undefined) {
+    log(NO_AGENT_NOTICE);
+    return;
+  }
+  for (const n of state.nodes) {
+    const ctx: AgentContext = { labId: state.id, node: n.name, netns: n.netns, kubeconfig: state.kubeconfig ?? '' };
+    const argv = o.agent !== undefined ? o.agent(ctx) : ['sh', '-c', o.agentCommand ?? ''];
+    const env = { ...process.env, MARGAY_LAB_ID: ctx.labId, MARGAY_NODE_NAME: ctx.node, MARGAY_LAB_NETNS: ctx.netns, KUBECONFIG: ctx.kubeconfig };
+    const fd = logFd(state, `agent-${n.name}`);
+    const pid = spawnDetached(argv, fd, env);
+    closeSync(fd);
+    record(state, pid, 'agent', { node: n.name });
+    log(`agent on ${n.name}: pid ${pid} (log ${join(state.dir, 'logs', `agent-${n.name}.log`)})`);
+  }
+  state.agent = true;
+  saveState(state);
+}
+
+function describe(state: LabState, log: Log): void {
+  log(`lab ${state.id} (state in ${stateFile(state.dir)})`);
+  log(`  fabric ${state.fabricNetns}, internet ${state.internetNetns} ${INTERNET_IP} (TCP/UDP 80, 81)`);
+  for (const n of state.nodes) {
+    log(`  node ${n.name}: ${n.netns} ${n.ip}  blocks ${state.blocks.filter((b) => b.affinity === n.name).map((b) => b.cidr).join(', ') || '-'}`);
+    for (const p of state.pods.filter((x) => x.node === n.name)) {
+      const ports = [...p.tcp.map((x) => `${x}/TCP`), ...p.udp.map((x) => `${x}/UDP`)].join(' ');
+      log(`    pod ${p.key}: ${p.hostNetwork ? 'host network' : p.netns} ${p.ip}${p.stated ? ' (stated)' : ''}  ${ports}`);
+    }
+  }
+}
+
+/** Builds a lab. On any failure, removes whatever it made and rethrows. */
+export async function labUp(o: LabUpOptions, log: Log): Promise<LabState> {
+  const dir = labDir(o.dir);
+  const existing = loadState(dir);
+  if (existing !== undefined) throw new UserError({ path: '--lab-dir', message: `a lab (${existing.id}) is already up in ${dir}; run \`margay lab down\` first` });
+  if (o.nodes !== undefined && (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 50)) throw new UserError({ path: '--nodes', message: `expected a number of nodes from 1 to 50, got ${o.nodes}` });
+  const id = randomBytes(2).toString('hex');
+  const layout = planLab(id, o.decoded, o.nodes);
+  for (const n of layout.notes) log(`note: ${n}`);
+  const state: LabState = {
+    version: 1,
+    id,
+    dir,
+    createdAt: new Date().toISOString(),
+    fabricNetns: layout.fabricNetns,
+    internetNetns: layout.internetNetns,
+    namespaces: [],
+    processes: [],
+    nodes: [...layout.nodes],
+    pods: [...layout.pods],
+    nextPodIndex: layout.pods.filter((p) => !p.hostNetwork).length,
+    pools: [...layout.pools],
+    blocks: [...layout.blocks],
+    ...(o.kubeconfig !== undefined ? { kubeconfig: resolve(o.kubeconfig) } : {}),
+    ...(o.context !== undefined ? { context: o.context } : {}),
+    agent: false,
+  };
+  state.madeDirs = missingAncestors(dir);
+  saveState(state);
+  try {
+    if (state.kubeconfig !== undefined) loadKubeconfig(state.kubeconfig, state.context);
+    const controlPlane = state.kubeconfig === undefined ? startControlPlane(state, log) : Promise.resolve();
+    for (const ns of [state.fabricNetns, state.internetNetns, ...state.nodes.map((n) => n.netns)]) await makeNamespace(state, ns);
+    await buildFabric(state);
+    state.namespaces.push(...state.pods.filter((p) => !p.hostNetwork).map((p) => p.netns));
+    saveState(state);
+    await Promise.all(state.pods.map((p) => buildPod(p, nodeOf(state, p))));
+    await syncRoutes(state, state.pods, state.blocks);
+    await startResponders(state, [...state.pods, { key: 'internet', namespace: '', name: 'internet', node: '', hostNetwork: true, netns: state.internetNetns, ip: INTERNET_IP, stated: true, tcp: [80, 81], udp: [80, 81], sctp: [] }]);
+    await controlPlane;
+    await register(state, o.decoded, o.objects, state.pods, state.nodes, log);
+    startAgents(state, o, log);
+  } catch (err) {
+    log(`lab up failed; removing what it made`);
+    await labDown({ dir }, () => undefined).catch(() => undefined);
+    throw asUserError(err);
+  }
+  describe(state, log);
+  return state;
+}
+
+/** A kernel command that failed is the machine's problem, not a bug: say what the lab needs. */
+function asUserError(err: unknown): unknown {
+  if (err instanceof KubeApiError) return new UserError({ message: `registering the lab in the API failed: ${err.message}` });
+  if (!(err instanceof LabCommandError)) return err;
+  return new UserError({ message: `${err.message} (the lab needs root, iproute2 and network namespaces)` });
+}
+
+/** `dir` and its ancestors that do not exist yet, deepest first (what `down` may remove again). */
+function missingAncestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) out.push(d);
+  return out;
+}
+
+function nodeOf(state: LabState, p: LabPod): LabNode {
+  const n = state.nodes.find((x) => x.name === p.node);
+  if (n === undefined) throw new UserError({ message: `pod ${p.key}: node ${p.node} is not in the lab` });
+  return n;
+}
+
+/** Adds new pods (and namespaces) to a running lab and applies every manifest to its cluster. */
+export async function labApply(o: { dir?: string; decoded: readonly DecodedInput[]; objects: readonly RawManifest[] }, log: Log): Promise<LabState> {
+  try {
+    return await applyToLab(o, log);
+  } catch (err) {
+    throw asUserError(err);
+  }
+}
+
+async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; objects: readonly RawManifest[] }, log: Log): Promise<LabState> {
+  const state = requireState(labDir(o.dir));
+  const ipam = new BlockIpam(state.pools, state.blocks);
+  const placed = placePods(state.id, o.decoded, state.nodes, ipam, state.pods, state.nextPodIndex);
+  if (placed.problems.length > 0) throw new UserError(placed.problems);
+  for (const n of placed.notes) log(`note: ${n}`);
+  for (const d of o.decoded) if (d.resource.kind === 'Node' && !state.nodes.some((n) => n.name === d.resource.metadata.name)) log(`note: node ${d.resource.metadata.name} is registered in the API but the lab cannot add node namespaces yet`);
+  state.pods.push(...placed.pods);
+  state.nextPodIndex += placed.pods.filter((p) => !p.hostNetwork).length;
+  state.blocks = ipam.blocks();
+  state.namespaces.push(...placed.pods.filter((p) => !p.hostNetwork).map((p) => p.netns));
+  saveState(state);
+  await Promise.all(placed.pods.map((p) => buildPod(p, nodeOf(state, p))));
+  await syncRoutes(state, state.pods, state.blocks);
+  await startResponders(state, placed.pods);
+  await register(state, o.decoded, o.objects, placed.pods, state.nodes, log);
+  for (const p of placed.pods) log(`pod ${p.key}: ${p.hostNetwork ? `host network on ${p.node}` : p.netns} ${p.ip}`);
+  if (!state.agent) log(NO_AGENT_NOTICE);
+  return state;
+}
+
+// ───────────────────────────── probes ─────────────────────────────
+
+export type ProbeProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface ProbeOutcome {
+  readonly from: string;
+  readonly to: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: ProbeProtocol;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly ms: number;
+}
+
+interface Target {
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+function checkProtocol(protocol: ProbeProtocol, path: string): 'TCP' | 'UDP' {
+  if (protocol === 'SCTP') throw new UserError({ path, message: 'the lab cannot probe SCTP: this kernel has no SCTP, so there is no answer to give rather than a guess' });
+  return protocol;
+}
+
+async function runProber(netns: string, targets: readonly Target[], timeoutMs: number): Promise<{ ok: boolean; detail: string; ms: number }[]> {
+  const r = await execIn(netns, [process.execPath, PROBER, '--timeout-ms', String(timeoutMs)], JSON.stringify(targets), timeoutMs + 10_000);
+  if (r.code !== 0) throw new UserError({ message: `probing from ${netns} failed: ${r.stderr.trim()}` });
+  return JSON.parse(r.stdout) as { ok: boolean; detail: string; ms: number }[];
+}
+
+function findPod(state: LabState, ref: string, path: string): LabPod {
+  const key = ref.includes('/') ? ref : `default/${ref}`;
+  const pod = state.pods.find((p) => p.key === key);
+  if (pod === undefined) throw new UserError({ path, message: `no pod ${key} in the lab (pods: ${state.pods.map((p) => p.key).join(', ')})` });
+  return pod;
+}
+
+/** One real connection from a pod to a pod or address. */
+export async function labProbe(o: { dir?: string; from: string; to: string; port: number; protocol: ProbeProtocol; timeoutMs?: number }): Promise<ProbeOutcome> {
+  const state = requireState(labDir(o.dir));
+  const protocol = checkProtocol(o.protocol, '--port');
+  const from = findPod(state, o.from, '--from');
+  const ip = parseIp(o.to);
+  const to = ip !== undefined ? { key: ip.text, ip: ip.text } : findPod(state, o.to, '--to');
+  if (ip !== undefined && ip.family !== 4) throw new UserError({ path: '--to', message: 'the lab is IPv4 only' });
+  const [r] = await runProber(from.netns, [{ ip: to.ip, port: o.port, protocol }], o.timeoutMs ?? 1000);
+  if (r === undefined) throw new UserError({ message: 'the prober returned no result' });
+  return { from: from.key, to: to.key, ip: to.ip, port: o.port, protocol, ...r };
+}
+
+/** Every ordered pair of pods (from → to), probed for real: `{"ns/pod": {"ns/pod": true|false}}`. */
+export async function labMatrix(o: { dir?: string; port: number; protocol: ProbeProtocol; timeoutMs?: number }): Promise<Record<string, Record<string, boolean>>> {
+  const state = requireState(labDir(o.dir));
+  const protocol = checkProtocol(o.protocol, '--port');
+  const targets = state.pods.map((p) => ({ ip: p.ip, port: o.port, protocol }));
+  const rows = await Promise.all(state.pods.map((p) => runProber(p.netns, targets, o.timeoutMs ?? 1000)));
+  const matrix: Record<string, Record<string, boolean>> = {};
+  state.pods.forEach((from, i) => {
+    const row: Record<string, boolean> = {};
+    state.pods.forEach((to, j) => (row[to.key] = rows[i]?.[j]?.ok ?? false));
+    matrix[from.key] = row;
+  });
+  return matrix;
+}
+
+// ───────────────────────────── down ─────────────────────────────
+
+export interface DownReport {
+  readonly id: string | undefined;
+  readonly namespaces: string[];
+  readonly killed: number[];
+}
+
+async function stopProcesses(pids: readonly LabProcess[]): Promise<number[]> {
+  const live = pids.filter(alive);
+  for (const p of live) {
+    try {
+      process.kill(p.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && live.some(alive)) await sleep(50);
+  for (const p of live.filter(alive)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return live.map((p) => p.pid);
+}
+
+/**
+ * Removes a lab: stops the processes it recorded (by pid, checking each is still the same process)
+ * and any process still inside its namespaces, deletes its namespaces (recorded, and any
+ * `mgy-<id>-*` that exists), then its files. Safe to run twice and after a crash.
+ */
+export async function labDown(o: { dir?: string }, log: Log): Promise<DownReport> {
+  try {
+    return await takeDown(o, log);
+  } catch (err) {
+    throw asUserError(err);
+  }
+}
+
+async function takeDown(o: { dir?: string }, log: Log): Promise<DownReport> {
+  const dir = labDir(o.dir);
+  const state = loadState(dir);
+  if (state === undefined) {
+    log(`no lab in ${dir}; nothing to do`);
+    return { id: undefined, namespaces: [], killed: [] };
+  }
+  const prefix = `mgy-${state.id}-`;
+  const existing = await listLabNamespaces();
+  const namespaces = [...new Set([...state.namespaces.filter((n) => n.startsWith(prefix)), ...existing.filter((n) => n.startsWith(prefix))])];
+  // Agents and the control plane first, so nothing re-creates what is being removed.
+  const ordered = [...state.processes].sort((a, b) => order(a) - order(b));
+  const killed = await stopProcesses(ordered);
+  const present = new Set(existing);
+  for (const ns of namespaces.filter((n) => present.has(n))) {
+    const inside = (await pidsIn(ns)).map((pid) => ({ pid, startTime: processStartTime(pid), role: 'responder' as const }));
+    killed.push(...(await stopProcesses(inside)));
+  }
+  for (const ns of namespaces) await deleteNamespace(ns);
+  const left = (await listLabNamespaces()).filter((n) => n.startsWith(prefix));
+  if (left.length > 0) throw new UserError({ message: `could not delete ${left.join(', ')}; run \`margay lab down\` again or \`ip netns delete\` them` });
+  for (const sub of ['logs', 'run', 'control-plane']) rmSync(join(dir, sub), { recursive: true, force: true });
+  rmSync(stateFile(dir), { force: true });
+  for (const d of state.madeDirs ?? [dir]) {
+    try {
+      if (readdirSync(d).length === 0) rmdirSync(d);
+    } catch {
+      // not empty, or already gone
+    }
+  }
+  log(`lab ${state.id} down: deleted ${namespaces.length} namespaces, stopped ${killed.length} processes`);
+  return { id: state.id, namespaces, killed };
+}
+
+function order(p: LabProcess): number {
+  return p.role === 'agent' ? 0 : p.role === 'responder' ? 1 : 2;
+}

@@ -1,0 +1,69 @@
+// Builds the lab's network inside its namespaces, as Calico routes a cluster: each pod's eth0
+// holds its address as a /32 with a default route via 169.254.1.1, which the node answers by
+// proxy ARP on its side of the veth; the node routes `podIP/32 dev <veth>`. Nodes are joined by a
+// bridge in the fabric namespace and route other nodes' blocks via those nodes; the internet
+// namespace hangs off the same bridge. No command here runs outside a `mgy-` namespace.
+import { addNamespace, assertInterfaceName, assertLabNamespace, ipBatch, sysctl } from './netns.js';
+import { INTERNET_IP, POD_GATEWAY, type LabNode, type LabPod } from './topology.js';
+import type { AllocationBlock } from '../ipam/index.js';
+
+export interface Fabric {
+  readonly fabricNetns: string;
+  readonly internetNetns: string;
+  readonly nodes: readonly LabNode[];
+}
+
+/** The fabric bridge, the internet namespace and each node's uplink. */
+export async function buildFabric(f: Fabric): Promise<void> {
+  for (const ns of [f.fabricNetns, f.internetNetns, ...f.nodes.map((n) => n.netns)]) assertLabNamespace(ns);
+  for (const n of f.nodes) assertInterfaceName(`n${n.index}`);
+  await ipBatch(f.fabricNetns, ['link add br0 type bridge', 'link set br0 up']);
+  await ipBatch(f.internetNetns, [`link add eth0 type veth peer name inet netns ${f.fabricNetns}`, `addr add ${INTERNET_IP}/32 dev eth0`, 'link set eth0 up']);
+  const fabricSide = ['link set inet master br0', 'link set inet up'];
+  for (const n of f.nodes) {
+    await ipBatch(n.netns, [`link add fab0 type veth peer name n${n.index} netns ${f.fabricNetns}`, `addr add ${n.ip}/32 dev fab0`, 'link set fab0 up']);
+    fabricSide.push(`link set n${n.index} master br0`, `link set n${n.index} up`);
+    await sysctl(n.netns, 'net.ipv4.ip_forward', '1');
+  }
+  await ipBatch(f.fabricNetns, fabricSide);
+  // Nodes reach each other and the internet directly on the bridge; the internet is their default.
+  for (const n of f.nodes) {
+    const peers = f.nodes.filter((o) => o !== n).map((o) => `route replace ${o.ip}/32 dev fab0 scope link`);
+    await ipBatch(n.netns, [...peers, `route replace ${INTERNET_IP}/32 dev fab0 scope link`, `route replace default via ${INTERNET_IP} dev fab0 onlink`]);
+  }
+  await ipBatch(f.internetNetns, f.nodes.map((n) => `route replace ${n.ip}/32 dev eth0 scope link`));
+}
+
+/** A pod's namespace and veth (host-network pods have neither). */
+export async function buildPod(pod: LabPod, node: LabNode): Promise<void> {
+  if (pod.hostNetwork || pod.hostInterface === undefined) return;
+  const veth = pod.hostInterface;
+  assertInterfaceName(veth);
+  assertLabNamespace(node.netns);
+  await addNamespace(pod.netns);
+  await ipBatch(node.netns, [`link add ${veth} type veth peer name eth0 netns ${pod.netns}`, `link set ${veth} up`, `route replace ${pod.ip}/32 dev ${veth} scope link`]);
+  await sysctl(node.netns, `net.ipv4.conf.${veth}.proxy_arp`, '1');
+  await ipBatch(pod.netns, [`addr add ${pod.ip}/32 dev eth0`, 'link set eth0 up', `route add ${POD_GATEWAY} dev eth0 scope link`, `route add default via ${POD_GATEWAY} dev eth0`]);
+}
+
+/**
+ * Routes to pods on other nodes: each node's IPAM blocks via that node, plus a /32 for each pod
+ * outside its node's blocks (stated addresses). On every node and in the internet namespace.
+ */
+export async function syncRoutes(f: Fabric, pods: readonly LabPod[], blocks: readonly AllocationBlock[]): Promise<void> {
+  const routesTo = (target: LabNode): string[] => {
+    const own = blocks.filter((b) => b.affinity === target.name).map((b) => b.cidr);
+    const stray = pods.filter((p) => p.node === target.name && !p.hostNetwork && p.stated).map((p) => `${p.ip}/32`);
+    return [...own, ...stray];
+  };
+  const all = f.nodes.map((n) => ({ node: n, dests: routesTo(n) }));
+  await Promise.all([
+    ...f.nodes.map((n) =>
+      ipBatch(
+        n.netns,
+        all.filter((t) => t.node !== n).flatMap((t) => t.dests.map((d) => `route replace ${d} via ${t.node.ip} dev fab0 onlink`)),
+      ),
+    ),
+    ipBatch(f.internetNetns, all.flatMap((t) => t.dests.map((d) => `route replace ${d} via ${t.node.ip} dev eth0 onlink`))),
+  ]);
+}

@@ -1,0 +1,84 @@
+// The lab's state file (`DIR/state.json`): everything `lab down` needs to undo a lab, also after a
+// crash. It is written before each namespace or process is made, so it never knows less than the
+// kernel holds; `lab down` also sweeps every `mgy-<id>-*` namespace it finds.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors/index.js';
+import type { AllocationBlock, IpPoolConfig } from '../ipam/index.js';
+import type { LabNode, LabPod } from './topology.js';
+
+export interface LabProcess {
+  readonly pid: number;
+  /** Kernel start time (clock ticks since boot), so a recycled pid is never killed. */
+  readonly startTime: string | undefined;
+  readonly role: 'control-plane' | 'responder' | 'agent';
+  readonly netns?: string;
+  readonly node?: string;
+}
+
+export interface LabState {
+  readonly version: 1;
+  readonly id: string;
+  readonly dir: string;
+  readonly createdAt: string;
+  readonly fabricNetns: string;
+  readonly internetNetns: string;
+  /** Every network namespace the lab made or was about to make. */
+  namespaces: string[];
+  processes: LabProcess[];
+  nodes: LabNode[];
+  pods: LabPod[];
+  nextPodIndex: number;
+  pools: IpPoolConfig[];
+  blocks: AllocationBlock[];
+  /** The kubeconfig of the cluster the lab registers into. */
+  kubeconfig?: string;
+  context?: string;
+  /** Set when the lab started its own control plane (its data lives under DIR). */
+  controlPlaneDir?: string;
+  /** Directories `up` created (deepest first); `down` removes them when empty. */
+  madeDirs?: string[];
+  /** Whether nodes run an agent (policies enforced) or not. */
+  agent: boolean;
+}
+
+export const stateFile = (dir: string): string => join(dir, 'state.json');
+
+export function saveState(state: LabState): void {
+  mkdirSync(state.dir, { recursive: true });
+  const path = stateFile(state.dir);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function loadState(dir: string): LabState | undefined {
+  const path = stateFile(dir);
+  if (!existsSync(path)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError({ file: path, message: `cannot read the lab's state: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  const s = parsed as Partial<LabState>;
+  if (s.version !== 1 || typeof s.id !== 'string' || !/^[a-z0-9]{1,8}$/.test(s.id) || !Array.isArray(s.namespaces) || !Array.isArray(s.processes)) {
+    throw new UserError({ file: path, message: 'not a lab state file this version of margay understands' });
+  }
+  return parsed as LabState;
+}
+
+export function requireState(dir: string): LabState {
+  const s = loadState(dir);
+  if (s === undefined) throw new UserError({ path: '--lab-dir', message: `no lab in ${dir}; start one with \`margay lab up -f FILE\`` });
+  return s;
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat), or undefined when it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

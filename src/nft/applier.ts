@@ -1,0 +1,216 @@
+// The nftables data plane in Felix's two phases: `onUpdate(state)` records the desired ruleset
+// (rendered to a model, no I/O); `apply()` writes it in one `nft -f -` transaction — a delta
+// from what was last written, or the full atomic replace the first time and after any failure.
+// `resync()` reads the table back and repairs drift, writing nothing when nothing drifted.
+import type { CalcState } from '../calc/index.js';
+import {
+  deltaText,
+  programText,
+  renderModel,
+  repairText,
+  RuleIdRegistry,
+  type RenderOptions,
+  type RulesetModel,
+} from '../dataplane/index.js';
+import { nftRunner, type NftRunner } from './runner.js';
+
+export interface NftApplierOptions {
+  readonly render: RenderOptions;
+  /** Network namespace to program (`ip netns exec NAME nft …`); default: the current one. */
+  readonly netns?: string;
+  readonly runner?: NftRunner;
+}
+
+export interface NftApplierStats {
+  /** `nft -f` transactions that changed the ruleset (applies and repairs). */
+  writes: number;
+  failures: number;
+  repairs: number;
+  reads: number;
+}
+
+export type ApplyResult = { readonly ok: true; readonly wrote: boolean } | { readonly ok: false; readonly error: string };
+
+export type ResyncResult =
+  | { readonly ok: true; readonly drift: false }
+  | { readonly ok: true; readonly drift: true; readonly repaired: readonly string[] }
+  | { readonly ok: false; readonly error: string };
+
+/** A table's content as nft lists it, without handles: per object name, canonical JSON. */
+type Readback = Map<string, string>;
+
+export class NftApplier {
+  readonly stats: NftApplierStats = { writes: 0, failures: 0, repairs: 0, reads: 0 };
+  readonly ruleIds: RuleIdRegistry;
+  private readonly run: NftRunner;
+  private readonly render: RenderOptions;
+  private desired: RulesetModel | undefined;
+  /** What the kernel holds as far as we know; undefined = unknown (write the full program). */
+  private applied: RulesetModel | undefined;
+  /** The table as read back right after our last write: what resync compares against. */
+  private expected: Readback | undefined;
+
+  constructor(options: NftApplierOptions) {
+    this.ruleIds = options.render.ruleIds ?? new RuleIdRegistry();
+    this.render = { ...options.render, ruleIds: this.ruleIds };
+    this.run = options.runner ?? nftRunner(options.netns !== undefined ? { netns: options.netns } : {});
+  }
+
+  get tableName(): string {
+    return this.render.tableName;
+  }
+
+  /** Records the desired state. No I/O; the state may be mutated after this returns. */
+  onUpdate(state: CalcState): void {
+    this.desired = renderModel(state, this.render);
+  }
+
+  /** True while the kernel may differ from the desired state. */
+  get dirty(): boolean {
+    return this.desired !== undefined && (this.applied === undefined || deltaText(this.applied, this.desired) !== '');
+  }
+
+  /** The program `apply()` would write now ('' when nothing). */
+  pendingText(): string {
+    if (this.desired === undefined) return '';
+    return this.applied === undefined ? programText(this.desired) : deltaText(this.applied, this.desired);
+  }
+
+  /**
+   * Writes the desired state in one transaction. A failed delta leaves the state dirty and the
+   * kernel's content unknown, so the next attempt writes the full program (up to `attempts`).
+   */
+  async apply(attempts = 2): Promise<ApplyResult> {
+    let error = '';
+    for (let i = 0; i < attempts; i++) {
+      const desired = this.desired;
+      if (desired === undefined) return { ok: true, wrote: false };
+      const text = this.pendingText();
+      if (text === '') return { ok: true, wrote: false };
+      const r = await this.run(['-f', '-'], text);
+      if (r.code === 0) {
+        this.stats.writes++;
+        this.applied = desired;
+        this.ruleIds.retain(usedRuleIds(desired));
+        const back = await this.readback();
+        this.expected = back.ok ? back.value : undefined;
+        return { ok: true, wrote: true };
+      }
+      this.stats.failures++;
+      this.applied = undefined;
+      error = r.stderr.trim() || `nft exited ${r.code}`;
+    }
+    return { ok: false, error };
+  }
+
+  /**
+   * Reads the table back and compares it with what the last write left. Equal: no write.
+   * Missing or structurally different (objects added or removed): the full program. Otherwise
+   * only the chains, sets and maps whose content drifted are flushed and refilled.
+   */
+  async resync(): Promise<ResyncResult> {
+    if (this.applied === undefined || this.expected === undefined) {
+      const r = await this.apply();
+      return r.ok ? (r.wrote ? { ok: true, drift: true, repaired: ['table'] } : { ok: true, drift: false }) : r;
+    }
+    const back = await this.readback();
+    if (!back.ok) {
+      this.applied = undefined; // the table is gone or unreadable: rewrite it whole
+      const r = await this.apply();
+      if (r.ok) this.stats.repairs++;
+      return r.ok ? { ok: true, drift: true, repaired: ['table'] } : r;
+    }
+    const expected = this.expected;
+    const now = back.value;
+    const changed = [...new Set([...expected.keys(), ...now.keys()])].filter((k) => expected.get(k) !== now.get(k)).sort();
+    if (changed.length === 0) return { ok: true, drift: false };
+    const structural = changed.some((k) => !expected.has(k) || !now.has(k) || k.startsWith('table:'));
+    const model = this.applied;
+    const pick = (kind: string) => changed.filter((k) => k.startsWith(kind + ':')).map((k) => k.slice(kind.length + 1));
+    const text = structural ? programText(model) : repairText(model, pick('chain'), pick('set'), pick('map'));
+    const r = await this.run(['-f', '-'], text);
+    if (r.code !== 0) {
+      this.stats.failures++;
+      this.applied = undefined;
+      return { ok: false, error: r.stderr.trim() };
+    }
+    this.stats.writes++;
+    this.stats.repairs++;
+    const again = await this.readback();
+    this.expected = again.ok ? again.value : undefined;
+    return { ok: true, drift: true, repaired: changed };
+  }
+
+  /** Deletes the table (the agent's uninstall; a dying agent leaves it in place, fail closed). */
+  async remove(): Promise<void> {
+    await this.run(['-f', '-'], `table inet ${this.tableName}\ndelete table inet ${this.tableName}\n`);
+    this.applied = undefined;
+    this.expected = undefined;
+  }
+
+  private async readback(): Promise<{ ok: true; value: Readback } | { ok: false }> {
+    this.stats.reads++;
+    const r = await this.run(['-j', 'list', 'table', 'inet', this.tableName]);
+    if (r.code !== 0) return { ok: false };
+    return { ok: true, value: parseReadback(r.stdout) };
+  }
+}
+
+function usedRuleIds(m: RulesetModel): Set<number> {
+  const used = new Set<number>();
+  const re = /ct mark set ct mark & 0x(?:0000ffff|ffff0000) \| 0x([0-9a-f]{8})|log prefix "mgy [ei] (\d+) "/g;
+  for (const c of m.chains.values()) {
+    for (const rule of c.rules) {
+      for (const match of rule.matchAll(re)) {
+        if (match[1] !== undefined) {
+          const v = parseInt(match[1], 16);
+          used.add(v > 0xffff ? v >>> 16 : v);
+        } else if (match[2] !== undefined) used.add(Number(match[2]));
+      }
+    }
+  }
+  return used;
+}
+
+/** `nft -j list table` output → per object (`chain:NAME`, `set:NAME`, `map:NAME`, `table:`) canonical JSON without handles. */
+export function parseReadback(json: string): Readback {
+  const out = new Map<string, string>();
+  const rules = new Map<string, unknown[]>();
+  const parsed = JSON.parse(json) as { nftables?: Record<string, unknown>[] };
+  for (const item of parsed.nftables ?? []) {
+    const [kind, body] = Object.entries(item)[0] ?? [];
+    if (kind === undefined || kind === 'metainfo') continue;
+    const b = stripHandles(body) as Record<string, unknown>;
+    if (kind === 'rule') {
+      const chain = String(b.chain);
+      const list = rules.get(chain) ?? [];
+      list.push(b.expr);
+      rules.set(chain, list);
+    } else if (kind === 'table') {
+      out.set('table:', JSON.stringify(b));
+    } else {
+      out.set(`${kind}:${String(b.name)}`, JSON.stringify(sortElems(b)));
+    }
+  }
+  for (const [chain, list] of rules) {
+    const key = `chain:${chain}`;
+    out.set(key, (out.get(key) ?? '') + JSON.stringify(list));
+  }
+  return out;
+}
+
+function stripHandles(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripHandles);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== 'handle') o[k] = stripHandles(x);
+    return o;
+  }
+  return v;
+}
+
+/** nft lists set elements in hash order; compare them as sets. */
+function sortElems(b: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(b.elem)) return b;
+  return { ...b, elem: b.elem.map((e) => JSON.stringify(e)).sort() };
+}
