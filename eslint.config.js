@@ -3,8 +3,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const CORE = ['errors', 'net', 'ipam', 'resources', 'selector', 'policy', 'calc', 'dataplane'];
-const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console'];
+const CORE = ['errors', 'net', 'ipam', 'resources', 'selector', 'policy', 'calc', 'dataplane', 'rbac'];
+const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console', 'auth', 'audit'];
 
 const throughIndexOnly = {
   regex: '^(\\.\\./)+(' + [...CORE, ...EDGES].join('|') + ')/(?!index\\.js$).+',

@@ -4,9 +4,10 @@
 // generation, resourceVersion, managedFields).
 import { randomUUID } from 'node:crypto';
 import { isUserError, type Problem } from '../errors/index.js';
+import { RBAC_GROUP, validateRbacObject } from '../rbac/index.js';
 import { decodeObject } from '../resources/index.js';
 import { apiVersionOf, type ResourceType } from './registry.js';
-import { badRequest, invalid } from './status.js';
+import { badRequest, invalid, type InvalidTarget } from './status.js';
 import { deepEqual, isObject, type Json, type JsonObject } from './patch.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -101,6 +102,7 @@ export function validateObject(type: ResourceType, body: JsonObject, namespace: 
   const name = typeof meta.name === 'string' ? meta.name : '';
   const target = { group: type.group, kind: type.kind, name };
   const warnings: string[] = [];
+  if (type.group === RBAC_GROUP) return validateRbac(type, object, target, fieldValidation, warnings);
   const source = { file: 'request body', document: 1 };
   let decoded: unknown;
   for (let attempt = 0; ; attempt++) {
@@ -126,6 +128,20 @@ export function validateObject(type: ResourceType, body: JsonObject, namespace: 
   const merged = mergeDefaults(object, decodedRest) as JsonObject;
   merged.metadata = meta;
   return { object: merged, warnings };
+}
+
+/** RBAC kinds: the rbac module's rules; unknown fields follow fieldValidation as elsewhere. */
+function validateRbac(type: ResourceType, object: JsonObject, target: InvalidTarget, fieldValidation: FieldValidation, warnings: string[]): Validated {
+  const problems = validateRbacObject(type.kind, object);
+  const unknown = problems.filter(isUnknownField);
+  const other = problems.filter((p) => !isUnknownField(p));
+  if (other.length > 0 || (unknown.length > 0 && fieldValidation === 'Strict')) throw invalid(target, fieldValidation === 'Strict' ? problems : other, (path) => valueAtFieldPath(object, path));
+  for (const p of unknown) {
+    if (p.path === undefined) continue;
+    if (fieldValidation === 'Warn') warnings.push(`unknown field "${p.path}"`);
+    deleteAtFieldPath(object, p.path);
+  }
+  return { object, warnings };
 }
 
 /** Kubernetes timestamps: RFC 3339 in UTC, whole seconds. */

@@ -46,6 +46,7 @@ export type ColumnSet =
 
 const CALICO = 'projectcalico.org';
 const POLICY_API = 'policy.networking.k8s.io';
+const RBAC = 'rbac.authorization.k8s.io';
 
 function rt(
   group: string,
@@ -100,6 +101,11 @@ export const RESOURCE_TYPES: readonly ResourceType[] = Object.freeze([
   rt(CALICO, 'v3', 'HostEndpoint', 'hostendpoints', ['hep', 'heps'], false, { columns: 'hostendpoint' }),
   rt(CALICO, 'v3', 'Profile', 'profiles', ['pro'], false),
   rt(CALICO, 'v3', 'IPPool', 'ippools', [], false, { columns: 'ippool' }),
+  // RBAC objects are validated by the rbac module (see objects.ts), not by resources.
+  rt(RBAC, 'v1', 'ClusterRole', 'clusterroles', [], false, { builtin: true }),
+  rt(RBAC, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', [], false, { builtin: true }),
+  rt(RBAC, 'v1', 'Role', 'roles', [], true, { builtin: true }),
+  rt(RBAC, 'v1', 'RoleBinding', 'rolebindings', [], true, { builtin: true }),
 ]);
 
 /** `v1` or `networking.k8s.io/v1`. */

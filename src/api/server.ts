@@ -2,8 +2,12 @@
 // resource type in the registry, with one error handler that turns anything thrown into a
 // Kubernetes Status (a client's mistake is 4xx; only a bug is a 500, and it is logged).
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Auditor } from '../audit/index.js';
 import { UserError } from '../errors/index.js';
+import type { UserInfo } from '../rbac/index.js';
 import type { Disposable, Store } from '../store/index.js';
+import { AccessControl } from './access.js';
+import { decodeSelfSubjectAccessReview, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { isObject, type Json, type JsonObject } from './patch.js';
@@ -25,6 +29,15 @@ export interface ApiServerOptions {
   /** Events kept in memory for watchers resuming from a recent resourceVersion. */
   readonly watchHistory?: number;
   readonly clock?: () => Date;
+  /**
+   * Bearer-token authentication. When set, every request except anonymous health probes needs
+   * a known token (401 otherwise) and RBAC decides what it may do (403 otherwise).
+   */
+  readonly authenticate?: (token: string) => UserInfo | undefined;
+  /** Records an audit event for every request. */
+  readonly auditor?: Auditor;
+  /** With `authenticate`: who a request without a token is (default: none, such requests are 401). */
+  readonly anonymousUser?: UserInfo;
 }
 
 export interface ApiServer {
@@ -194,6 +207,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     }
     void reply.code(apiErr.code).header('content-type', 'application/json').send(JSON.stringify(toStatus(apiErr)));
   });
+  const access = new AccessControl(options.store, hub, {
+    ...(options.authenticate !== undefined ? { authenticate: options.authenticate } : {}),
+    ...(options.auditor !== undefined ? { auditor: options.auditor } : {}),
+    ...(options.anonymousUser !== undefined ? { anonymousUser: options.anonymousUser } : {}),
+  });
+  access.install(app);
   app.setNotFoundHandler((req, reply) => {
     const err = new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url.split('?')[0] ?? ''})`);
     void reply.code(404).header('content-type', 'application/json').send(JSON.stringify(toStatus(err)));
@@ -473,6 +492,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     return reply;
   };
 
+  // SelfSubjectAccessReview is not stored: the answer is computed for the caller (`kubectl auth can-i`).
+  app.post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', async (req, reply) =>
+    sendJson(
+      reply,
+      201,
+      await access.selfSubjectAccessReview(
+        req,
+        (req.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE) ? decodeSelfSubjectAccessReview(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)) : bodyJson(req.body, req.headers['content-type']),
+      ),
+    ),
+  );
   app.all('/api/*', resourceHandler(true));
   app.all('/apis/*', resourceHandler(false));
 
@@ -495,6 +525,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     async close() {
       ready = false;
       for (const end of [...watches]) end();
+      access.close();
       hub.close();
       await app.close();
     },

@@ -16,6 +16,7 @@ export type StatusReason =
   | 'UnsupportedMediaType'
   | 'RequestEntityTooLarge'
   | 'Forbidden'
+  | 'Unauthorized'
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'Timeout';

@@ -6,6 +6,8 @@ import { UserError, formatProblem } from '../errors/index.js';
 import { simulate, type CommandIo } from './simulate.js';
 import { registerControlPlaneCommands } from './control-plane-commands.js';
 import { registerLabCommands } from './lab-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { registerAgentCommands } from './agent-commands.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 70;
@@ -53,6 +55,8 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
     });
   registerControlPlaneCommands(program, io, setExit);
   registerLabCommands(program, io, setExit);
+  registerAuditCommands(program, io, setExit);
+  registerAgentCommands(program, io, setExit);
   return program;
 }
 

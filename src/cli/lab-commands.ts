@@ -45,9 +45,10 @@ export function registerLabCommands(program: Command, io: CommandIo, setExit: (c
     .option('--nodes <n>', 'number of nodes (default: the nodes the manifests name, else 2)')
     .option('--kubeconfig <file>', 'register into this cluster instead of starting a control plane in the lab dir')
     .option('--context <name>', 'kubeconfig context to use')
-    .option('--agent-command <cmd>', 'per node: a shell command that runs the node agent (env MARGAY_NODE_NAME, MARGAY_LAB_NETNS, KUBECONFIG)')
+    .option('--agent-command <cmd>', 'per node: a shell command that runs the node agent instead of `margay agent` (env MARGAY_NODE_NAME, MARGAY_LAB_NETNS, KUBECONFIG, MARGAY_LAB_INTERFACES)')
+    .option('--no-agent', 'run no agent: policies are not enforced')
     .addOption(dirOption())
-    .action(async (o: { filename: string[]; nodes?: string; kubeconfig?: string; context?: string; agentCommand?: string; labDir: string }) => {
+    .action(async (o: { filename: string[]; nodes?: string; kubeconfig?: string; context?: string; agentCommand?: string; agent: boolean; labDir: string }) => {
       const notes: string[] = [];
       const { decoded, objects } = await manifests(o.filename, io, notes);
       for (const n of notes) io.err(`note: ${n}`);
@@ -66,6 +67,7 @@ export function registerLabCommands(program: Command, io: CommandIo, setExit: (c
           ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
           ...(o.context !== undefined ? { context: o.context } : {}),
           ...(o.agentCommand !== undefined ? { agentCommand: o.agentCommand } : {}),
+          builtinAgent: o.agent,
         },
         io.out,
       );

@@ -1,12 +1,17 @@
 // `margay up`: the control plane. Opens the datastore, starts the API server, writes
 // DIR/kubeconfig, and only then reports ready (/readyz) and prints the URL. Stops cleanly on
-// SIGINT or SIGTERM. Until authentication lands it listens on loopback only, unless --insecure.
+// SIGINT or SIGTERM. Requests need a bearer token (the kubeconfig's admin token, or one from
+// --token-auth-file) and pass RBAC; every request is audited to DIR/audit.db. Without TLS it
+// listens on loopback only, unless --insecure.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors/index.js';
 import { createApiServer, findResourceTypeByKind } from '../api/index.js';
+import { AUDIT_DB_FILE, AuditLog, Auditor, parseDuration } from '../audit/index.js';
+import { TokenAuthenticator, readTokenFile } from '../auth/index.js';
+import { BUILTIN_CLUSTER_ROLES, BUILTIN_CLUSTER_ROLE_BINDINGS, MASTERS_GROUP } from '../rbac/index.js';
 import { writeKubeconfig } from '../client/index.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';
 import type { CommandIo } from './simulate.js';
@@ -18,7 +23,26 @@ export interface UpOptions {
   readonly etcdEndpoints?: readonly string[];
   readonly etcdPrefix?: string;
   readonly insecure?: boolean;
+  /** kube-apiserver's --token-auth-file: `token,user,uid,"group1,group2"` lines. */
+  readonly tokenAuthFile?: string;
+  /** Audit retention: `30d`, `12h`… and a record count. */
+  readonly auditMaxAge?: string;
+  readonly auditMaxCount?: number;
 }
+
+/**
+ * Options registered on `up` by another module (src/cli/audit-commands.ts) than the one that
+ * declares the command; they are merged into the options `up` receives.
+ */
+let extraOptions: Partial<UpOptions> = {};
+export function setExtraUpOptions(o: Partial<UpOptions>): void {
+  extraOptions = o;
+}
+
+/** The user of the admin token `margay up` writes into its kubeconfig. */
+export const ADMIN_USER = 'admin';
+/** Who a token-less loopback request is when no --token-auth-file is given. */
+export const LOCAL_ADMIN_USER = 'system:local-admin';
 
 /** Something that delivers SIGINT/SIGTERM (process, or a test's emitter). */
 export interface SignalSource {
@@ -58,16 +82,35 @@ function storeConfig(o: UpOptions, dataDir: string): StoreConfig {
 /** The namespaces every cluster starts with. */
 const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
-export async function up(o: UpOptions, io: CommandIo, signals: SignalSource = process): Promise<number> {
+export async function up(given: UpOptions, io: CommandIo, signals: SignalSource = process): Promise<number> {
+  const o: UpOptions = { ...given, ...extraOptions };
   const { host, port } = parseListen(o.listen);
   if (!isLoopback(host) && !o.insecure) {
     throw new UserError({
       path: '--listen',
-      message: `refusing to listen on ${o.listen}: the API has no authentication yet, so only loopback addresses (127.0.0.1, ::1, localhost) are allowed; pass --insecure to listen there anyway`,
+      message: `refusing to listen on ${o.listen}: the API has no TLS yet (bearer tokens would cross the network in clear text), so only loopback addresses (127.0.0.1, ::1, localhost) are allowed; pass --insecure to listen there anyway`,
     });
   }
+  const authenticator = new TokenAuthenticator(o.tokenAuthFile !== undefined ? readTokenFile(o.tokenAuthFile) : []);
+  const maxAgeMs = o.auditMaxAge !== undefined ? parseDuration(o.auditMaxAge, '--audit-max-age') : undefined;
+  if (o.auditMaxCount !== undefined && (!Number.isInteger(o.auditMaxCount) || o.auditMaxCount < 1)) {
+    throw new UserError({ path: '--audit-max-count', message: `expected a positive whole number, got ${String(o.auditMaxCount)}` });
+  }
+  const adminToken = randomBytes(24).toString('hex');
+  authenticator.add(adminToken, { name: ADMIN_USER, groups: [MASTERS_GROUP] });
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  let auditor: Auditor;
+  try {
+    auditor = new Auditor(
+      new AuditLog(join(dataDir, AUDIT_DB_FILE), { ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), ...(o.auditMaxCount !== undefined ? { maxCount: o.auditMaxCount } : {}) }),
+      undefined,
+      undefined,
+      (err) => io.err(`margay: cannot write the audit log: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  } catch (err) {
+    throw new UserError({ path: '--data-dir', message: `cannot open the audit log ${join(dataDir, AUDIT_DB_FILE)}: ${err instanceof Error ? err.message : String(err)}` });
+  }
   const config = storeConfig(o, dataDir);
   let store: Store;
   try {
@@ -76,13 +119,23 @@ export async function up(o: UpOptions, io: CommandIo, signals: SignalSource = pr
     if (err instanceof UserError) throw err;
     throw new UserError({ path: '--datastore', message: `cannot open the ${o.datastore} datastore in ${dataDir}: ${err instanceof Error ? err.message : String(err)}` });
   }
-  const server = await createApiServer({ store, log: (line) => io.err(line) });
+  // Single-user mode: without a token file, on loopback, a request with no token is the local admin
+  // (as before authentication existed); a wrong token is still 401. A token file turns this off.
+  const anonymousUser = o.tokenAuthFile === undefined && isLoopback(host) ? { name: LOCAL_ADMIN_USER, groups: [MASTERS_GROUP] } : undefined;
+  const server = await createApiServer({
+    store,
+    log: (line) => io.err(line),
+    authenticate: (token) => authenticator.authenticate(token),
+    auditor,
+    ...(anonymousUser !== undefined ? { anonymousUser } : {}),
+  });
   let bound: { url: string };
   try {
     bound = await server.listen(host, port);
   } catch (err) {
     await server.close();
     await store.close();
+    auditor.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError({ path: '--listen', message: `cannot listen on ${o.listen}: ${code === 'EADDRINUSE' ? 'the address is already in use' : code ?? String(err)}` });
   }
@@ -96,8 +149,9 @@ export async function up(o: UpOptions, io: CommandIo, signals: SignalSource = pr
       }
     }
   }
+  await bootstrapRbac(server.service);
   const kubeconfig = join(dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfig, bound.url, randomBytes(24).toString('hex'));
+  writeKubeconfig(kubeconfig, bound.url, adminToken);
   server.setReady(true);
   io.out(`Margay API server listening on ${bound.url}`);
   io.out(`kubeconfig: ${kubeconfig} (export KUBECONFIG=${kubeconfig})`);
@@ -114,5 +168,21 @@ export async function up(o: UpOptions, io: CommandIo, signals: SignalSource = pr
   io.err('margay: shutting down');
   await server.close();
   await store.close();
+  auditor.close();
   return 0;
+}
+
+/** Writes the built-in ClusterRoles and bindings so they can be listed (they apply regardless). */
+async function bootstrapRbac(service: Awaited<ReturnType<typeof createApiServer>>['service']): Promise<void> {
+  const objects = [...BUILTIN_CLUSTER_ROLES, ...BUILTIN_CLUSTER_ROLE_BINDINGS];
+  for (const object of objects) {
+    const type = findResourceTypeByKind(object.apiVersion, object.kind);
+    if (type === undefined) continue;
+    const body = JSON.parse(JSON.stringify({ ...object, metadata: { ...object.metadata, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } } })) as Parameters<typeof service.create>[2];
+    try {
+      await service.create(type, undefined, body, { dryRun: false, fieldManager: 'margay', fieldValidation: 'Strict' });
+    } catch (err) {
+      if (!(err instanceof Error && /already exists/.test(err.message))) throw err;
+    }
+  }
 }

@@ -3,7 +3,7 @@
 // in the API as a kubelet would. Whoever makes a namespace or process records it in the state
 // file first, and `down` undoes everything recorded, so a crash leaves nothing `down` cannot undo.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,7 @@ import { findResourceTypeByKind, type JsonObject } from '../api/index.js';
 import { KubeApiError, KubeClient, loadKubeconfig } from '../client/index.js';
 import { LabCommandError, addNamespace, deleteNamespace, execIn, listLabNamespaces, pidsIn, spawnDetached, spawnIn } from './netns.js';
 import { buildFabric, buildPod, syncRoutes } from './network.js';
-import { kubernetesNamespaces, placePods, planLab, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
+import { kubernetesNamespaces, placePods, planLab, podInterface, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
 import { loadState, processStartTime, requireState, saveState, stateFile, type LabProcess, type LabState } from './state.js';
 
 export const DEFAULT_LAB_DIR = './.margay/lab';
@@ -36,6 +36,8 @@ export interface AgentContext {
   /** The node's network namespace: apply rules with `ip netns exec NETNS nft -f -`. */
   readonly netns: string;
   readonly kubeconfig: string;
+  /** JSON map of pods to their node-side veth (`{"podInterfacePrefix","pods":{"ns/pod":"mgpN"}}`). */
+  readonly interfaces: string;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface LabUpOptions {
   /** Shell command per node (`sh -c`), with MARGAY_LAB_ID, MARGAY_NODE_NAME, MARGAY_LAB_NETNS, KUBECONFIG. */
   readonly agentCommand?: string;
   readonly agent?: AgentLauncher;
+  /** Run the built-in node agent (`margay agent`) per node when no other agent is given. */
+  readonly builtinAgent?: boolean;
 }
 
 export type Log = (line: string) => void;
@@ -229,15 +233,71 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
   for (const s of skipped) log(`note: the API does not serve ${s}; not applied`);
 }
 
-function startAgents(state: LabState, o: LabUpOptions, log: Log): void {
-  if (o.agent === undefined && o.agentCommand === undefined) {
+/** Where the lab lists each pod's node-side veth for agents (`interfaceOf`). */
+function interfacesFile(state: LabState): string {
+  return join(state.dir, 'run', 'interfaces.json');
+}
+
+/** Writes the pod → veth map; called before pods reach the API, so an agent never misses one. */
+function writeInterfaces(state: LabState): void {
+  const pods: Record<string, string> = {};
+  for (const p of state.pods) if (p.hostInterface !== undefined) pods[p.key] = p.hostInterface;
+  const file = interfacesFile(state);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ podInterfacePrefix: podInterface(0).replace(/\d+$/, ''), pods }, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** The built-in agent: `margay agent` for the node, in the machine's namespace. */
+const builtinAgent: AgentLauncher = (ctx) => [process.execPath, MARGAY_BIN, 'agent', '--node', ctx.node, '--kubeconfig', ctx.kubeconfig, '--netns', ctx.netns, '--interfaces', ctx.interfaces];
+
+const AGENT_READY = 'margay.io/agent-ready';
+const AGENT_REVISION = 'margay.io/applied-revision';
+
+function revisionAtLeast(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) >= BigInt(b) : a >= b;
+}
+
+/**
+ * Waits until every node's built-in agent reports ready (and, given a revision, has applied it),
+ * from the annotations the agents keep on their Node. False on timeout.
+ */
+async function waitForAgents(state: LabState, revision: string | undefined, timeoutMs: number): Promise<boolean> {
+  const client = clientFor(state);
+  const type = typeFor('v1', 'Node');
+  if (type === undefined) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const nodes = await Promise.all(state.nodes.map((n) => client.get(type, undefined, n.name).catch(() => undefined)));
+    const done = nodes.every((obj) => {
+      const ann = ((obj?.metadata as JsonObject | undefined)?.annotations ?? {}) as Record<string, unknown>;
+      return ann[AGENT_READY] === 'true' && (revision === undefined || revisionAtLeast(typeof ann[AGENT_REVISION] === 'string' ? ann[AGENT_REVISION] : undefined, revision));
+    });
+    if (done) return true;
+    if (state.processes.some((p) => p.role === 'agent' && !alive(p))) return false;
+    await sleep(20);
+  }
+  return false;
+}
+
+/** The store's current revision (a list's resourceVersion), for waiting on the agents. */
+async function currentRevision(state: LabState): Promise<string | undefined> {
+  const type = typeFor('v1', 'Namespace');
+  if (type === undefined) return undefined;
+  return (await clientFor(state).list(type, undefined, { limit: 1 })).metadata.resourceVersion;
+}
+
+async function startAgents(state: LabState, o: LabUpOptions, log: Log): Promise<void> {
+  const launcher = o.agent ?? (o.agentCommand === undefined && o.builtinAgent ? builtinAgent : undefined);
+  if (launcher === undefined && o.agentCommand === undefined) {
     log(NO_AGENT_NOTICE);
     return;
   }
   for (const n of state.nodes) {
-    const ctx: AgentContext = { labId: state.id, node: n.name, netns: n.netns, kubeconfig: state.kubeconfig ?? '' };
-    const argv = o.agent !== undefined ? o.agent(ctx) : ['sh', '-c', o.agentCommand ?? ''];
-    const env = { ...process.env, MARGAY_LAB_ID: ctx.labId, MARGAY_NODE_NAME: ctx.node, MARGAY_LAB_NETNS: ctx.netns, KUBECONFIG: ctx.kubeconfig };
+    const ctx: AgentContext = { labId: state.id, node: n.name, netns: n.netns, kubeconfig: state.kubeconfig ?? '', interfaces: interfacesFile(state) };
+    const argv = launcher !== undefined ? launcher(ctx) : ['sh', '-c', o.agentCommand ?? ''];
+    const env = { ...process.env, MARGAY_LAB_ID: ctx.labId, MARGAY_NODE_NAME: ctx.node, MARGAY_LAB_NETNS: ctx.netns, KUBECONFIG: ctx.kubeconfig, MARGAY_LAB_INTERFACES: ctx.interfaces };
     const fd = logFd(state, `agent-${n.name}`);
     const pid = spawnDetached(argv, fd, env);
     closeSync(fd);
@@ -245,7 +305,12 @@ function startAgents(state: LabState, o: LabUpOptions, log: Log): void {
     log(`agent on ${n.name}: pid ${pid} (log ${join(state.dir, 'logs', `agent-${n.name}.log`)})`);
   }
   state.agent = true;
+  if (launcher === builtinAgent) state.agentReports = true;
   saveState(state);
+  if (!state.agentReports) return;
+  const t0 = Date.now();
+  if (await waitForAgents(state, undefined, 20_000)) log(`agents ready on ${state.nodes.length} nodes in ${Date.now() - t0} ms: policies are enforced`);
+  else log(`note: not every agent reported ready within 20 s; see ${join(state.dir, 'logs')}`);
 }
 
 function describe(state: LabState, log: Log): void {
@@ -300,8 +365,9 @@ export async function labUp(o: LabUpOptions, log: Log): Promise<LabState> {
     await syncRoutes(state, state.pods, state.blocks);
     await startResponders(state, [...state.pods, { key: 'internet', namespace: '', name: 'internet', node: '', hostNetwork: true, netns: state.internetNetns, ip: INTERNET_IP, stated: true, tcp: [80, 81], udp: [80, 81], sctp: [] }]);
     await controlPlane;
+    writeInterfaces(state);
     await register(state, o.decoded, o.objects, state.pods, state.nodes, log);
-    startAgents(state, o, log);
+    await startAgents(state, o, log);
   } catch (err) {
     log(`lab up failed; removing what it made`);
     await labDown({ dir }, () => undefined).catch(() => undefined);
@@ -355,9 +421,16 @@ async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; o
   await Promise.all(placed.pods.map((p) => buildPod(p, nodeOf(state, p))));
   await syncRoutes(state, state.pods, state.blocks);
   await startResponders(state, placed.pods);
+  writeInterfaces(state);
   await register(state, o.decoded, o.objects, placed.pods, state.nodes, log);
   for (const p of placed.pods) log(`pod ${p.key}: ${p.hostNetwork ? `host network on ${p.node}` : p.netns} ${p.ip}`);
   if (!state.agent) log(NO_AGENT_NOTICE);
+  else if (state.agentReports) {
+    const t0 = Date.now();
+    const revision = await currentRevision(state);
+    if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision ?? '?'} (${Date.now() - t0} ms)`);
+    else log(`note: not every agent reported revision ${revision ?? '?'} within 10 s; see ${join(state.dir, 'logs')}`);
+  }
   return state;
 }
 

@@ -40,6 +40,8 @@ export interface LabState {
   madeDirs?: string[];
   /** Whether nodes run an agent (policies enforced) or not. */
   agent: boolean;
+  /** Whether the agents are margay's own, which report readiness and revisions on their Node. */
+  agentReports?: boolean;
 }
 
 export const stateFile = (dir: string): string => join(dir, 'state.json');

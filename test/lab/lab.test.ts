@@ -80,7 +80,7 @@ function isAlive(pid: number): boolean {
 
 before(async () => {
   writeFileSync(manifest, MANIFESTS);
-  const r = await runMargay(['lab', 'up', '-f', manifest, '--nodes', '2', '--lab-dir', labDir]);
+  const r = await runMargay(['lab', 'up', '-f', manifest, '--nodes', '2', '--no-agent', '--lab-dir', labDir]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /no agent: policies are not enforced yet/);
   state = loadState(labDir);

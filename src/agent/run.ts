@@ -1,0 +1,207 @@
+// `margay agent`: the node agent process. Informers for every kind the calc engine consumes feed a
+// NodeAgent; an NftApplier programs the node's network namespace; the Node object carries the
+// agent's readiness and last applied revision (merge-patched annotations). SIGTERM stops it and
+// leaves the ruleset in place (fail closed); a restart adopts it with one full atomic replace.
+import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../api/index.js';
+import { Informer, KubeClient, loadKubeconfig } from '../client/index.js';
+import { EMPTY_CALC_STATE } from '../calc/index.js';
+import { UserError } from '../errors/index.js';
+import { NftApplier, nftRunner } from '../nft/index.js';
+import { InterfaceMap } from './interfaces.js';
+import { NodeAgent, type AppliedReport } from './node-agent.js';
+
+export const ANNOTATION_READY = 'margay.io/agent-ready';
+export const ANNOTATION_REVISION = 'margay.io/applied-revision';
+export const TABLE_NAME = 'margay';
+
+/** Every kind the calc engine consumes (apiVersion, kind). */
+export const WATCHED_KINDS: readonly (readonly [string, string])[] = [
+  ['v1', 'Namespace'],
+  ['v1', 'Pod'],
+  ['v1', 'ServiceAccount'],
+  ['v1', 'Node'],
+  ['projectcalico.org/v3', 'HostEndpoint'],
+  ['projectcalico.org/v3', 'NetworkSet'],
+  ['projectcalico.org/v3', 'GlobalNetworkSet'],
+  ['projectcalico.org/v3', 'Tier'],
+  ['projectcalico.org/v3', 'Profile'],
+  ['projectcalico.org/v3', 'NetworkPolicy'],
+  ['projectcalico.org/v3', 'GlobalNetworkPolicy'],
+  ['projectcalico.org/v3', 'StagedNetworkPolicy'],
+  ['projectcalico.org/v3', 'StagedGlobalNetworkPolicy'],
+  ['projectcalico.org/v3', 'StagedKubernetesNetworkPolicy'],
+  ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
+  ['policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy'],
+];
+
+export interface AgentRunOptions {
+  readonly node: string;
+  readonly kubeconfig: string;
+  readonly context?: string;
+  /** Network namespace to program; default the current one. */
+  readonly netns?: string;
+  /** Pod → host interface map file (see interfaces.ts). */
+  readonly interfaces?: string;
+  readonly podInterfacePrefix?: string;
+  readonly batchMs?: number;
+  readonly resyncMs?: number;
+  readonly log: (line: string) => void;
+  /** Resolves when the agent should stop (default: SIGTERM or SIGINT). */
+  readonly stopSignal?: Promise<void>;
+}
+
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.removeListener('SIGTERM', done);
+      process.removeListener('SIGINT', done);
+      resolve();
+    };
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+}
+
+/** Runs until stopped; returns the exit code. */
+export async function runAgent(o: AgentRunOptions): Promise<number> {
+  const stop = o.stopSignal ?? signalled();
+  const log = (line: string): void => o.log(`${new Date().toISOString()} agent ${o.node}: ${line}`);
+  const access = loadKubeconfig(o.kubeconfig, o.context);
+  const client = new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), userAgent: `margay-agent/0.1 (${o.node})` });
+  const interfaces = new InterfaceMap(o.interfaces, log);
+  const prefix = o.podInterfacePrefix ?? interfaces.podInterfacePrefix ?? 'cali';
+  if (o.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns)) throw new UserError({ path: '--netns', message: `not a network namespace name: ${JSON.stringify(o.netns)}` });
+  const runner = nftRunner(o.netns !== undefined ? { netns: o.netns } : {});
+  const applier = new NftApplier({
+    ...(o.netns !== undefined ? { netns: o.netns } : {}),
+    runner,
+    render: { tableName: TABLE_NAME, podInterfacePrefix: prefix, logGroup: 1, interfaceOf: interfaces.interfaceOf },
+  });
+  const nodeType = findResourceTypeByKind('v1', 'Node');
+  const status = new StatusReporter(client, nodeType, o.node, log);
+
+  // Fail closed before the first sync: with no table yet, install the empty program (every pod
+  // interface dropped). An existing table (a restart) stays as it is until the full replace.
+  const existing = await runner(['list', 'table', 'inet', TABLE_NAME]);
+  if (existing.code !== 0) {
+    applier.onUpdate(EMPTY_CALC_STATE);
+    const r = await applier.apply();
+    log(r.ok ? 'no ruleset yet: installed the fail-closed one (pod traffic dropped until policy is programmed)' : `installing the fail-closed ruleset failed: ${r.error}`);
+  } else {
+    log(`adopting the existing table inet ${TABLE_NAME}; it stays until the first full replace`);
+  }
+
+  let ready = false;
+  const agent = new NodeAgent({
+    node: o.node,
+    dataplane: applier,
+    log,
+    ...(o.batchMs !== undefined ? { batchMs: o.batchMs } : {}),
+    onApplied: (r: AppliedReport) => {
+      if (!ready) {
+        ready = true;
+        log(`ready: first full program applied at revision ${r.revision}`);
+      }
+      status.report(true, r.revision);
+    },
+  });
+
+  const informers: Informer[] = [];
+  for (const [apiVersion, kind] of WATCHED_KINDS) {
+    const type = findResourceTypeByKind(apiVersion, kind);
+    if (type === undefined) {
+      log(`the API does not serve ${apiVersion} ${kind}; not watched`);
+      continue;
+    }
+    const guard = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        log(`${what} ${kind}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    informers.push(
+      new Informer(client, type, {
+        onAdd: (obj) => guard('add', () => agent.onUpsert(obj)),
+        onUpdate: (obj) => guard('update', () => agent.onUpsert(obj)),
+        onDelete: (obj) => guard('delete', () => agent.onDelete(obj)),
+        onError: (err) => log(`watch ${type.plural}: ${err.message}`),
+      }, { initialBackoffMs: 100, maxBackoffMs: 5000 }),
+    );
+  }
+  const started = performance.now();
+  for (const inf of informers) inf.start();
+
+  let stopping = false;
+  const synced = Promise.all(informers.map((i) => i.waitForSync(24 * 3600 * 1000))).then(
+    () => {
+      if (stopping) return;
+      log(`synced ${informers.length} kinds in ${(performance.now() - started).toFixed(0)} ms`);
+      interfaces.refresh();
+      agent.onSynced();
+    },
+    () => undefined,
+  );
+
+  const resyncMs = o.resyncMs ?? 10_000;
+  const resyncTimer = setInterval(() => {
+    if (interfaces.refresh()) agent.onRenderInputsChanged();
+    void agent.resync();
+  }, resyncMs);
+  // The map is written before a new pod reaches the API; poll it cheaply so a late write still lands.
+  const mapTimer = setInterval(() => {
+    if (interfaces.refresh()) agent.onRenderInputsChanged();
+  }, 250);
+
+  await stop;
+  stopping = true;
+  log('stopping; the ruleset stays in place');
+  clearInterval(resyncTimer);
+  clearInterval(mapTimer);
+  await agent.stop();
+  await Promise.all(informers.map((i) => i.stop()));
+  await synced;
+  await status.report(false, agent.applied, 1000);
+  log(`stopped (${agent.counts.flushes} flushes, ${applier.stats.writes} nft writes, ${agent.counts.rejected} rejected objects)`);
+  return 0;
+}
+
+/** Keeps the Node's annotations current: one patch in flight, the latest wins. */
+class StatusReporter {
+  private inflight: Promise<void> | undefined;
+  private wanted: { ready: boolean; revision: string | undefined } | undefined;
+  private sent = '';
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly type: ResourceType | undefined,
+    private readonly node: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  report(ready: boolean, revision: string | undefined, timeoutMs?: number): Promise<void> {
+    this.wanted = { ready, revision };
+    this.inflight ??= this.drain().finally(() => (this.inflight = undefined));
+    const done = this.inflight;
+    if (timeoutMs === undefined) return done;
+    return Promise.race([done, new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.wanted !== undefined) {
+      const w = this.wanted;
+      this.wanted = undefined;
+      const key = `${w.ready}:${w.revision ?? ''}`;
+      if (key === this.sent || this.type === undefined) continue;
+      const annotations: JsonObject = { [ANNOTATION_READY]: String(w.ready), ...(w.revision !== undefined ? { [ANNOTATION_REVISION]: w.revision } : {}) };
+      try {
+        await this.client.patch(this.type, undefined, this.node, 'merge', { metadata: { annotations } }, { fieldManager: 'margay-agent' });
+        this.sent = key;
+      } catch (err) {
+        this.log(`reporting status on Node ${this.node} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// The audit module: audit.k8s.io/v1 Events for every API request under an audit policy, written
+// to a hash-chained SQLite log (DIR/audit.db) with retention, and the queries and verification
+// `margay audit` runs over it.
+export { Auditor, type AuditRequest, type AuditHandle } from './auditor.js';
+export { AuditLog, AUDIT_DB_FILE, GENESIS_HASH, chainHash, type AuditQuery, type RetentionOptions, type StoredAuditEvent, type VerifyResult } from './log.js';
+export { DEFAULT_AUDIT_POLICY, evaluatePolicy, canonicalJson, type AuditEvent, type AuditLevel, type AuditStage, type AuditPolicy, type PolicyInput, type ObjectReference } from './event.js';
+export { lineDiff } from './diff.js';
+export { parseDuration, parseSince } from './duration.js';

@@ -1,0 +1,49 @@
+// Registers `margay agent`: the node agent (watch → calc → nftables for one node). Its module
+// (client, calc engine, nft) loads only when the command runs, so `margay simulate` starts fast.
+import type { Command } from 'commander';
+import { UserError } from '../errors/index.js';
+import type { CommandIo } from './simulate.js';
+
+const agentModule = () => import('../agent/index.js');
+
+function positive(text: string | undefined, path: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min) throw new UserError({ path, message: `expected a whole number of milliseconds ≥ ${min}, got "${text}"` });
+  return n;
+}
+
+export function registerAgentCommands(program: Command, io: CommandIo, setExit: (code: number) => void): void {
+  program
+    .command('agent')
+    .description("run the node agent: enforce policy on one node's pods with nftables (stops on SIGTERM, leaving the rules in place)")
+    .requiredOption('--node <name>', 'the Node this agent runs on (its pods are the local endpoints)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--netns <name>', 'program this network namespace (default: the current one)')
+    .option('--interfaces <file>', 'JSON map of pods to host interfaces (default: $MARGAY_LAB_INTERFACES)')
+    .option('--pod-interface-prefix <prefix>', 'pod interface name prefix (default: from the map, else cali)')
+    .option('--batch-ms <ms>', 'apply at most this long after the first change', '20')
+    .option('--resync-ms <ms>', 'read the ruleset back and repair drift this often', '10000')
+    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string }) => {
+      const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG;
+      if (kubeconfig === undefined || kubeconfig === '') throw new UserError({ path: '--kubeconfig', message: 'expected --kubeconfig FILE or $KUBECONFIG' });
+      const interfaces = o.interfaces ?? (process.env.MARGAY_LAB_INTERFACES || undefined);
+      const batchMs = positive(o.batchMs, '--batch-ms', 0);
+      const resyncMs = positive(o.resyncMs, '--resync-ms', 100);
+      const { runAgent } = await agentModule();
+      setExit(
+        await runAgent({
+          node: o.node,
+          kubeconfig,
+          log: io.out,
+          ...(o.context !== undefined ? { context: o.context } : {}),
+          ...(o.netns !== undefined ? { netns: o.netns } : {}),
+          ...(interfaces !== undefined ? { interfaces } : {}),
+          ...(o.podInterfacePrefix !== undefined ? { podInterfacePrefix: o.podInterfacePrefix } : {}),
+          ...(batchMs !== undefined ? { batchMs } : {}),
+          ...(resyncMs !== undefined ? { resyncMs } : {}),
+        }),
+      );
+    });
+}
