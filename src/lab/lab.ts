@@ -171,24 +171,40 @@ async function applyObject(client: KubeClient, object: JsonObject): Promise<Json
   return (await client.apply(type, namespace, body, { fieldManager: FIELD_MANAGER, force: true })).object;
 }
 
-async function patchStatus(client: KubeClient, apiVersion: string, kind: string, namespace: string | undefined, name: string, status: JsonObject): Promise<void> {
+async function patchStatus(client: KubeClient, apiVersion: string, kind: string, namespace: string | undefined, name: string, status: JsonObject): Promise<JsonObject | undefined> {
   const type = typeFor(apiVersion, kind);
-  if (type === undefined) return;
-  await client.patch(type, namespace, name, 'merge', { status }, { fieldManager: FIELD_MANAGER }, 'status');
+  if (type === undefined) return undefined;
+  return (await client.patch(type, namespace, name, 'merge', { status }, { fieldManager: FIELD_MANAGER }, 'status')).object as JsonObject | undefined;
+}
+
+/** Remembers the highest resourceVersion among the objects the lab wrote. */
+class RevisionTracker {
+  private highest: number | undefined;
+  note(o: JsonObject | undefined): void {
+    const rv = Number((o?.metadata as JsonObject | undefined)?.resourceVersion);
+    if (Number.isFinite(rv) && (this.highest === undefined || rv > this.highest)) this.highest = rv;
+  }
+  get revision(): string | undefined {
+    return this.highest === undefined ? undefined : String(this.highest);
+  }
 }
 
 /**
  * Registers Namespaces, Nodes and Pods as a kubelet would (pods with their node and address), then
- * applies every other manifest. Kinds the API does not serve are passed over with a note.
+ * applies every other manifest. Kinds the API does not serve are passed over with a note. Returns
+ * the revision of the last write, which is what agents must have applied for it to be enforced
+ * (the store's current revision may already be an agent's own status annotation, which agents
+ * never report, so waiting on it could never end).
  */
-async function register(state: LabState, decoded: readonly DecodedInput[], objects: readonly RawManifest[], pods: readonly LabPod[], nodes: readonly LabNode[], log: Log): Promise<void> {
+async function register(state: LabState, decoded: readonly DecodedInput[], objects: readonly RawManifest[], pods: readonly LabPod[], nodes: readonly LabNode[], log: Log): Promise<string | undefined> {
   const client = clientFor(state);
+  const written = new RevisionTracker();
   const podByKey = new Map(pods.map((p) => [p.key, p]));
   const rank = (o: JsonObject): number => ({ Namespace: 0, Tier: 1, Node: 2, Pod: 4 } as Record<string, number>)[String(o.kind)] ?? 3;
   const skipped = new Set<string>();
   for (const ns of kubernetesNamespaces(decoded, pods)) {
     if (!objects.some((o) => o.object.kind === 'Namespace' && (o.object.metadata as JsonObject | undefined)?.name === ns)) {
-      await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      written.note(await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
     }
   }
   for (const n of nodes) {
@@ -205,16 +221,16 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
       if (pod === undefined) continue; // already registered by an earlier up/apply
       const spec: JsonObject = { ...((object.spec ?? {}) as JsonObject), nodeName: pod.node };
       const { status: _ignored, ...rest } = object;
-      await applyObject(client, { ...rest, metadata: { ...meta, namespace: pod.namespace }, spec });
+      written.note(await applyObject(client, { ...rest, metadata: { ...meta, namespace: pod.namespace }, spec }));
       const node = nodes.find((n) => n.name === pod.node);
-      await patchStatus(client, 'v1', 'Pod', pod.namespace, pod.name, {
+      written.note(await patchStatus(client, 'v1', 'Pod', pod.namespace, pod.name, {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
         containerStatuses: ((spec.containers ?? []) as JsonObject[]).map((c) => ({ name: String(c.name ?? 'main'), ready: true, restartCount: 0, image: String(c.image ?? 'margay-lab-responder'), imageID: '', started: true, state: { running: {} } })),
         podIP: pod.ip,
         podIPs: [{ ip: pod.ip }],
         ...(node !== undefined ? { hostIP: node.ip, hostIPs: [{ ip: node.ip }] } : {}),
-      });
+      }));
       continue;
     }
     if (typeFor(String(object.apiVersion), kind) === undefined) {
@@ -222,7 +238,10 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
       continue;
     }
     const { status: _status, ...withoutStatus } = object;
-    await applyObject(client, kind === 'Node' ? withoutStatus : object);
+    // Node writes are not waited on: agents do not report a revision for a Node change that
+    // changes nothing they compute (such as the lab's own status refresh).
+    const result = await applyObject(client, kind === 'Node' ? withoutStatus : object);
+    if (kind !== 'Node') written.note(result);
   }
   for (const n of nodes) {
     await patchStatus(client, 'v1', 'Node', undefined, n.name, {
@@ -231,6 +250,7 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
     });
   }
   for (const s of skipped) log(`note: the API does not serve ${s}; not applied`);
+  return written.revision;
 }
 
 /** Where the lab lists each pod's node-side veth for agents (`interfaceOf`). */
@@ -281,12 +301,6 @@ async function waitForAgents(state: LabState, revision: string | undefined, time
   return false;
 }
 
-/** The store's current revision (a list's resourceVersion), for waiting on the agents. */
-async function currentRevision(state: LabState): Promise<string | undefined> {
-  const type = typeFor('v1', 'Namespace');
-  if (type === undefined) return undefined;
-  return (await clientFor(state).list(type, undefined, { limit: 1 })).metadata.resourceVersion;
-}
 
 async function startAgents(state: LabState, o: LabUpOptions, log: Log): Promise<void> {
   const launcher = o.agent ?? (o.agentCommand === undefined && o.builtinAgent ? builtinAgent : undefined);
@@ -422,12 +436,12 @@ async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; o
   await syncRoutes(state, state.pods, state.blocks);
   await startResponders(state, placed.pods);
   writeInterfaces(state);
-  await register(state, o.decoded, o.objects, placed.pods, state.nodes, log);
+  const t0 = Date.now();
+  const written = await register(state, o.decoded, o.objects, placed.pods, state.nodes, log);
   for (const p of placed.pods) log(`pod ${p.key}: ${p.hostNetwork ? `host network on ${p.node}` : p.netns} ${p.ip}`);
   if (!state.agent) log(NO_AGENT_NOTICE);
   else if (state.agentReports) {
-    const t0 = Date.now();
-    const revision = await currentRevision(state);
+    const revision = written;
     if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision ?? '?'} (${Date.now() - t0} ms)`);
     else log(`note: not every agent reported revision ${revision ?? '?'} within 10 s; see ${join(state.dir, 'logs')}`);
   }
