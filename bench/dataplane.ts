@@ -1,0 +1,221 @@
+// End-to-end data-plane latency on a real lab (`mgy-` network namespaces made by the lab module,
+// one `margay agent` per node programming nftables):
+//   1. policy write → enforced: N pods on 4 nodes; a NetworkPolicy on one target pod toggles 100
+//      times between allowing and denying a source pod on another node. Per change: from the API
+//      write returning until every node's agent reports the write's revision on its Node
+//      (`margay.io/applied-revision`, seen through a watch), and until a real TCP probe from the
+//      source gives the new verdict. p50/p99 of both.
+//   2. pod created → reachable: `labApply` of one new pod at a time, until a probe reaches it.
+// N is 200 when the lab comes up within 90 s, else 100, else 50 (`--pods N` forces one size).
+// Needs root, iproute2, nftables, and a built dist/ (run as dist/bench/dataplane.js).
+// Always takes the lab down, and checks no namespace of it is left.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { labApply, labDown, labUp, listLabNamespaces, type LabState, type RawManifest } from '../src/lab/index.js';
+import { findResourceTypeByKind, type JsonObject } from '../src/api/index.js';
+import { decodeManifests } from '../src/resources/index.js';
+import { emit, numberOption, percentile } from './calc-common.js';
+import { NodeWatch, Prober, epochMs, labClient, type ProbeRequest } from './dataplane-support.js';
+
+const BENCH = 'dataplane';
+const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
+const NS = 'bench';
+const POLICY = 'bench-toggle';
+const CHANGES = Math.min(1000, numberOption('changes', 100));
+const NEW_PODS = Math.min(20, numberOption('new-pods', 5));
+const UP_BUDGET_MS = 90_000;
+const CHANGE_TIMEOUT_MS = 5_000;
+const PROBE: Omit<ProbeRequest, 'ip' | 'expect'> = { port: 80, intervalMs: 2, timeoutMs: 50, deadlineMs: CHANGE_TIMEOUT_MS };
+/** The whole run, lab included; past it the bench tears down and fails. */
+const WATCHDOG_MS = 20 * 60_000;
+
+const log = (line: string): void => console.error(`[lab] ${line}`);
+
+function podObject(name: string, node: string, role: string): JsonObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { role, app: name } }, spec: { nodeName: node, containers: [{ name: 'c', image: 'responder' }] } };
+}
+
+function policyObject(allow: boolean): JsonObject {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: POLICY, namespace: NS }, spec: { podSelector: { matchLabels: { role: 'target' } }, policyTypes: ['Ingress'], ingress: allow ? allowRules() : [] } };
+}
+
+function allowRules(): JsonObject[] {
+  return [{ from: [{ podSelector: { matchLabels: { role: 'src' } } }], ports: [{ port: 80, protocol: 'TCP' }] }];
+}
+
+function inputs(objects: readonly JsonObject[], file: string): { decoded: ReturnType<typeof decodeManifests>; objects: RawManifest[] } {
+  const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  return { decoded: decodeManifests(text, file), objects: objects.map((object) => ({ object, file })) };
+}
+
+/** Pod 0 is the target (node-1), pod 1 the probe source (node-2), the rest fill the nodes. */
+function manifests(pods: number): JsonObject[] {
+  const out: JsonObject[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }];
+  for (let i = 0; i < pods; i++) out.push(podObject(`p${i}`, NODES[i % NODES.length] as string, i === 0 ? 'target' : i === 1 ? 'src' : 'filler'));
+  out.push(policyObject(false));
+  return out;
+}
+
+function summary(values: readonly number[]): { p50: number; p99: number; max: number } {
+  const s = Float64Array.from(values).sort();
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
+}
+
+function podOf(state: LabState, key: string): { ip: string; netns: string; node: string } {
+  const p = state.pods.find((x) => x.key === key);
+  if (p === undefined) throw new Error(`no pod ${key} in the lab`);
+  return p;
+}
+
+let labDir: string | undefined;
+let labId: string | undefined;
+let prober: Prober | undefined;
+let watch: NodeWatch | undefined;
+let cleaning: Promise<void> | undefined;
+
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    prober?.stop();
+    await watch?.stop();
+    if (labDir !== undefined) {
+      await labDown({ dir: join(labDir, 'lab') }, log).catch((err: unknown) => console.error(`bench: lab down failed: ${String(err)}`));
+      rmSync(labDir, { recursive: true, force: true });
+    }
+  })();
+  await cleaning;
+}
+
+/** Brings the lab up with the largest size that fits the budget; returns its state and size. */
+async function bringUp(): Promise<{ state: LabState; pods: number; upMs: number; tried: string[] }> {
+  const forced = numberOption('pods', 0);
+  const sizes = forced > 0 ? [Math.max(2, Math.round(forced))] : [200, 100, 50];
+  const tried: string[] = [];
+  for (const [i, pods] of sizes.entries()) {
+    labDir = mkdtempSync(join(tmpdir(), 'margay-bench-dataplane-'));
+    const t0 = epochMs();
+    try {
+      const state = await labUp({ dir: join(labDir, 'lab'), ...inputs(manifests(pods), 'bench-dataplane.yaml'), builtinAgent: true }, log);
+      labId = state.id;
+      const upMs = epochMs() - t0;
+      const last = i === sizes.length - 1;
+      if (upMs <= UP_BUDGET_MS || last) return { state, pods, upMs, tried };
+      tried.push(`${pods} pods: up in ${Math.round(upMs)} ms (over ${UP_BUDGET_MS} ms)`);
+    } catch (err) {
+      tried.push(`${pods} pods: ${String(err)}`);
+      if (i === sizes.length - 1) throw err;
+    }
+    console.error(`bench: ${tried.at(-1) ?? ''}; trying fewer pods`);
+    await labDown({ dir: join(labDir, 'lab') }, log).catch(() => undefined);
+    rmSync(labDir, { recursive: true, force: true });
+    labDir = undefined;
+    labId = undefined;
+  }
+  throw new Error('no lab size fits');
+}
+
+async function main(): Promise<void> {
+  const { state, pods, upMs, tried } = await bringUp();
+  labDir = state.dir.replace(/\/lab$/, '');
+  const extra = { pods, nodes: NODES.length, lab_up_ms: Math.round(upMs), ...(tried.length > 0 ? { fallback: tried.join('; ') } : {}) };
+  console.error(`bench: lab ${state.id} up with ${pods} pods on ${NODES.length} nodes in ${Math.round(upMs)} ms`);
+  emit(BENCH, 'lab-up', upMs, 'ms', extra);
+
+  if (state.kubeconfig === undefined) throw new Error('the lab has no kubeconfig');
+  const client = labClient(state.kubeconfig);
+  watch = new NodeWatch(client, NODES);
+  await watch.start();
+  await watch.reached(undefined, 30_000);
+
+  const src = podOf(state, `${NS}/p1`);
+  const target = podOf(state, `${NS}/p0`);
+  prober = new Prober(src.netns);
+  const initial = await prober.probe({ ...PROBE, ip: target.ip, expect: false });
+  if (!initial.matched) throw new Error('the initial deny policy is not enforced (the probe still connects)');
+
+  // 1. Policy toggles.
+  const type = findResourceTypeByKind('networking.k8s.io/v1', 'NetworkPolicy');
+  if (type === undefined) throw new Error('the API does not serve NetworkPolicy');
+  const agentMs: number[] = [];
+  const probeMs: number[] = [];
+  const byVerdict: Record<'allow' | 'deny', { agent: number[]; probe: number[] }> = { allow: { agent: [], probe: [] }, deny: { agent: [], probe: [] } };
+  for (let k = 0; k < CHANGES; k++) {
+    const allow = k % 2 === 0;
+    const verdict = prober.probe({ ...PROBE, ip: target.ip, expect: allow });
+    const written = await client.patch(type, NS, POLICY, 'merge', { spec: { ingress: allow ? allowRules() : [] } });
+    const t0 = epochMs();
+    const revision = String((written.metadata as JsonObject).resourceVersion);
+    const [agentsAt, probed] = await Promise.all([watch.reached(revision, CHANGE_TIMEOUT_MS), verdict]);
+    if (!probed.matched) throw new Error(`change ${k}: the probe never saw ${allow ? 'allow' : 'deny'} within ${CHANGE_TIMEOUT_MS} ms`);
+    agentMs.push(agentsAt - t0);
+    probeMs.push(Math.max(0, probed.at - t0));
+    const split = byVerdict[allow ? 'allow' : 'deny'];
+    split.agent.push(agentsAt - t0);
+    split.probe.push(Math.max(0, probed.at - t0));
+    await sleep(20);
+  }
+  const a = summary(agentMs);
+  const p = summary(probeMs);
+  const split = (xs: number[]) => {
+    const m = summary(xs);
+    return `p50 ${m.p50.toFixed(1)} / p99 ${m.p99.toFixed(1)} ms`;
+  };
+  const common = { ...extra, changes: CHANGES, target_ms: 100 };
+  const agentSplit = { allow: split(byVerdict.allow.agent), deny: split(byVerdict.deny.agent) };
+  const probeSplit = { allow: split(byVerdict.allow.probe), deny: split(byVerdict.deny.probe) };
+  emit(BENCH, 'policy-write-to-all-agents-applied/p50', a.p50, 'ms', common);
+  emit(BENCH, 'policy-write-to-all-agents-applied/p99', a.p99, 'ms', { ...common, ...agentSplit, max: a.max, meets_target: a.p99 < 100 });
+  const probeNote = { probe: `TCP from ${src.node} to ${target.node}; new attempt every ${PROBE.intervalMs} ms; deny = SYN of the first attempt unanswered within ${PROBE.timeoutMs} ms` };
+  emit(BENCH, 'policy-write-to-probe-verdict/p50', p.p50, 'ms', { ...common, ...probeNote });
+  emit(BENCH, 'policy-write-to-probe-verdict/p99', p.p99, 'ms', { ...common, ...probeNote, ...probeSplit, max: p.max });
+
+  // 2. Pods created with labApply → reachable from the source pod.
+  const createMs: number[] = [];
+  const applyMs: number[] = [];
+  for (let i = 0; i < NEW_PODS; i++) {
+    const name = `new${i}`;
+    const t0 = epochMs();
+    const after = await labApply({ dir: state.dir, ...inputs([podObject(name, NODES[(i + 1) % NODES.length] as string, 'new')], `bench-new-${i}.yaml`) }, log);
+    const applied = epochMs();
+    const pod = podOf(after, `${NS}/${name}`);
+    const r = await prober.probe({ ...PROBE, ip: pod.ip, expect: true });
+    if (!r.matched) throw new Error(`pod ${name} (${pod.ip}) not reachable within ${CHANGE_TIMEOUT_MS} ms of labApply returning`);
+    createMs.push(r.at - t0);
+    applyMs.push(applied - t0);
+  }
+  const c = summary(createMs);
+  emit(BENCH, 'pod-create-to-reachable/p50', c.p50, 'ms', { ...extra, new_pods: NEW_PODS, max: c.max, lab_apply_p50_ms: summary(applyMs).p50, from: 'labApply call (netns, responder, API, agents) to first TCP connect from the source pod' });
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: over ${WATCHDOG_MS / 60_000} min; tearing down`);
+  void cleanup().finally(() => process.exit(2));
+}, WATCHDOG_MS);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    console.error(`bench: ${sig}; tearing down`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+let failed = false;
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  console.error(`bench: failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+const prefix = labId !== undefined ? `mgy-${labId}-` : undefined;
+const left = prefix === undefined ? [] : (await listLabNamespaces()).filter((n) => n.startsWith(prefix));
+const all = execFileSync('/usr/sbin/ip', ['netns', 'list'], { encoding: 'utf8' });
+console.error(`bench: after lab down, ${left.length} namespaces of lab ${labId ?? '-'} left; ip netns list shows ${all.split('\n').filter((l) => l.startsWith('mgy-')).length} mgy- namespaces in all`);
+if (left.length > 0) {
+  console.error(`bench: left behind: ${left.join(', ')}`);
+  failed = true;
+}
+process.exit(failed ? 1 : 0);
