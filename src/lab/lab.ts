@@ -111,6 +111,9 @@ async function startResponders(state: LabState, pods: readonly LabPod[]): Promis
     byNetns.set(p.netns, entry);
   }
   const waits: Promise<void>[] = [];
+  // Every responder is a Node.js process and they all start at once: give a large lab time to
+  // boot them on a small machine (~0.1 s of CPU each) rather than a fixed 10 s.
+  const readyTimeoutMs = 10_000 + 150 * byNetns.size;
   for (const [netns, ports] of byNetns) {
     // A node namespace already serving host-network pods gets a second responder for new ports only.
     const served = state.processes.filter((p) => p.role === 'responder' && p.netns === netns).length;
@@ -121,7 +124,7 @@ async function startResponders(state: LabState, pods: readonly LabPod[]): Promis
     const pid = spawnIn(netns, argv, fd);
     closeSync(fd);
     record(state, pid, 'responder', { netns });
-    waits.push(waitFor(`the responder in ${netns}`, () => existsSync(ready), 10_000, join(state.dir, 'logs', `${netns}-responder.log`)));
+    waits.push(waitFor(`the responder in ${netns}`, () => existsSync(ready), readyTimeoutMs, join(state.dir, 'logs', `${netns}-responder.log`)));
   }
   await Promise.all(waits);
 }
