@@ -4,8 +4,7 @@
 // agent restart (the ruleset stays while it is down). Needs root, iproute2 and nftables.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { labDown, listLabNamespaces, loadState, type LabState } from '../../src/
 import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
 import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../../src/agent/index.js';
+import { MARGAY, runMargay } from '../support/margay.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -62,7 +62,6 @@ spec:
     ports: [{port: 80, protocol: TCP}]
 `;
 
-const MARGAY = fileURLToPath(new URL('../../../bin/margay', import.meta.url));
 const PODS = ['shop/web', 'shop/api', 'db/pg', 'db/cache'];
 const PORTS = ['80/TCP', '81/UDP'];
 const work = mkdtempSync(join(tmpdir(), 'margay-agent-'));
@@ -75,14 +74,6 @@ let replacement: ChildProcess | undefined;
 
 type Matrix = Record<string, Record<string, boolean>>;
 
-function runMargay(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MARGAY, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function addFile(name: string, text: string): string {
   const path = join(work, name);

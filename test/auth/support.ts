@@ -1,13 +1,10 @@
 // Shared by the auth tests: start `bin/margay up` as a child process, send requests with bearer
 // tokens, and the persona model every case is checked against (written out independently of
 // src/rbac, so a wrong built-in role shows up as a failing case).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-export const MARGAY = join(ROOT, 'bin', 'margay');
+export { MARGAY, REPO_ROOT as ROOT } from '../support/margay.js';
 export const KUBECTL = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl';
 
 export interface Run {
@@ -25,39 +22,8 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
-export interface Server {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-export async function startMargay(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [MARGAY, 'up', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`margay up did not start: ${out}${err}`)), 20_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    void exited.then((code) => fail(new Error(`margay up exited with ${code}: ${out}${err}`)));
-  });
-  return {
-    child,
-    url,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+/** `margay up` as a child process: the shared starter, under the names these suites use. */
+export { startMargayUp as startMargay, type MargayServer as Server } from '../support/margay.js';
 
 export interface HttpReply {
   status: number;

@@ -2,7 +2,7 @@
 // naming where the problem is (file, document, field path) and what was expected — no stack trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runMargay, tempFiles } from './support.js';
+import { runMargay, tempFiles } from '../support/margay.js';
 
 const NS = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n';
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: [{name: c}]}\nstatus: {podIP: 10.0.0.1}\n---\n';

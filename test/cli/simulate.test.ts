@@ -1,7 +1,7 @@
 // `margay simulate` end to end through the real command: output shapes are contracts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runMargay, tempFiles } from './support.js';
+import { runMargay, tempFiles } from '../support/margay.js';
 
 const CLUSTER = `
 apiVersion: v1

@@ -1,15 +1,13 @@
 // End to end: `bin/margay up` as a child process, driven by the real kubectl (1.32) and by
 // `margay apply|get|diff|delete`, through the kubeconfig the server writes.
 import { strict as assert } from 'node:assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { MARGAY, startMargayUp, type MargayServer } from '../support/margay.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MARGAY = join(ROOT, 'bin', 'margay');
 const KUBECTL = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl';
 
 interface Run {
@@ -28,35 +26,15 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
   });
 }
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
+type Server = MargayServer;
 
+/** `margay up` on a data dir; the kubeconfig must exist before the server reports ready. */
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [MARGAY, 'up', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`margay up did not start: ${out}${err}`)), 20_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    void exited.then((code) => fail(new Error(`margay up exited with ${code}: ${out}${err}`)));
-  });
-  // The kubeconfig exists before the server reports ready.
+  const server = await startMargayUp(['--data-dir', dataDir]);
   assert.ok(existsSync(join(dataDir, 'kubeconfig')));
-  const ready = await fetch(`${url}/readyz`);
+  const ready = await fetch(`${server.url}/readyz`);
   assert.equal(ready.status, 200);
-  return { child, url, exited };
+  return server;
 }
 
 async function stopServer(s: Server): Promise<number | null> {

@@ -3,12 +3,12 @@
 // Nothing enforces policy yet, so every open port answers; closed ports must not.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, listLabNamespaces, loadState, type LabPod, type LabState } from '../../src/lab/index.js';
+import { runMargay } from '../support/margay.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -50,16 +50,7 @@ metadata: {name: deny-all, namespace: db}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 `;
 
-const MARGAY = fileURLToPath(new URL('../../../bin/margay', import.meta.url));
 
-function runMargay(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MARGAY, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const PODS = ['shop/web', 'shop/api', 'db/pg', 'db/metrics'];
 const work = mkdtempSync(join(tmpdir(), 'margay-lab-'));
