@@ -85,6 +85,12 @@ export class AccessControl {
     });
   }
 
+  /** RBAC's answer for `user` (always yes when authentication is off). */
+  async can(user: UserInfo, attrs: { verb: string; apiGroup: string; resource: string; namespace?: string; name?: string }): Promise<boolean> {
+    if (!this.enabled) return true;
+    return (await this.currentAuthorizer()).authorize({ user, resourceRequest: true, ...attrs }).allowed;
+  }
+
   /** The authenticated user of a request (system:admin when authentication is off). */
   userOf(req: FastifyRequest): UserInfo {
     return this.contexts.get(req)?.user ?? UNAUTHENTICATED_ADMIN;

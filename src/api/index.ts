@@ -1,6 +1,6 @@
 // Public surface of the api module: the Kubernetes-style HTTP server over a Store, the resource
 // registry it serves, and Status errors.
-export { createApiServer, SERVER_VERSION, type ApiServer, type ApiServerOptions } from './server.js';
+export { createApiServer, SERVER_VERSION, type ApiServer, type ApiServerOptions, type ApiExtension, type ApiExtensionContext } from './server.js';
 export {
   RESOURCE_TYPES,
   apiVersionOf,

@@ -38,7 +38,24 @@ export interface ApiServerOptions {
   readonly auditor?: Auditor;
   /** With `authenticate`: who a request without a token is (default: none, such requests are 401). */
   readonly anonymousUser?: UserInfo;
+  /**
+   * More routes, mounted before the generic `/api/*` and `/apis/*` handlers (flows, console,
+   * tokens…). They pass through the same authentication, RBAC and audit hooks; throw an
+   * ApiError for a Status answer.
+   */
+  readonly extensions?: readonly ApiExtension[];
 }
+
+/** What an extension gets: the fastify app and the caller of a request. */
+export interface ApiExtensionContext {
+  readonly store: Store;
+  /** The authenticated user of a request (system:admin when authentication is off). */
+  userOf(req: FastifyRequest): UserInfo;
+  /** Whether `user` may do `verb` on `resource` of `apiGroup` (in `namespace` when given), by RBAC. */
+  can(user: UserInfo, attrs: { verb: string; apiGroup: string; resource: string; namespace?: string; name?: string }): Promise<boolean>;
+}
+
+export type ApiExtension = (app: FastifyInstance, ctx: ApiExtensionContext) => void | Promise<void>;
 
 export interface ApiServer {
   readonly app: FastifyInstance;
@@ -503,6 +520,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       ),
     ),
   );
+  const extensionContext: ApiExtensionContext = {
+    store: options.store,
+    userOf: (req) => access.userOf(req),
+    can: (user, attrs) => access.can(user, attrs),
+  };
+  for (const extend of options.extensions ?? []) await extend(app, extensionContext);
   app.all('/api/*', resourceHandler(true));
   app.all('/apis/*', resourceHandler(false));
 
