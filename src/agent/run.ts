@@ -7,6 +7,7 @@ import { Informer, KubeClient, loadKubeconfig } from '../client/index.js';
 import { EMPTY_CALC_STATE } from '../calc/index.js';
 import { UserError } from '../errors/index.js';
 import { NftApplier, nftRunner } from '../nft/index.js';
+import { FLOW_BATCH_PATH, startNodeCollection, type AggregationLevel, type NodeCollection } from '../collector/index.js';
 import { InterfaceMap } from './interfaces.js';
 import { NodeAgent, type AppliedReport } from './node-agent.js';
 
@@ -48,6 +49,8 @@ export interface AgentRunOptions {
   readonly batchMs?: number;
   readonly resyncMs?: number;
   readonly log: (line: string) => void;
+  /** Flow log collection (conntrack + NFLOG through ulogd2); false turns it off. */
+  readonly flowLogs?: false | { readonly flushMs?: number; readonly allowedLevel?: AggregationLevel; readonly deniedLevel?: AggregationLevel };
   /** Resolves when the agent should stop (default: SIGTERM or SIGINT). */
   readonly stopSignal?: Promise<void>;
 }
@@ -93,6 +96,23 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
     log(`adopting the existing table inet ${TABLE_NAME}; it stays until the first full replace`);
   }
 
+  const flowOptions = o.flowLogs === false ? undefined : (o.flowLogs ?? {});
+  const flows: NodeCollection | undefined =
+    flowOptions === undefined
+      ? undefined
+      : await startNodeCollection({
+          node: o.node,
+          ...(o.netns !== undefined ? { netns: o.netns } : {}),
+          nflogGroup: 1,
+          ...flowOptions,
+          ruleOf: (id) => applier.ruleIds.lookup(id),
+          post: (batch) => client.send('POST', FLOW_BATCH_PATH, batch),
+          log,
+        }).catch((err: unknown) => {
+          log(`flow logs off: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        });
+
   let ready = false;
   const agent = new NodeAgent({
     node: o.node,
@@ -124,9 +144,18 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
     };
     informers.push(
       new Informer(client, type, {
-        onAdd: (obj) => guard('add', () => agent.onUpsert(obj)),
-        onUpdate: (obj) => guard('update', () => agent.onUpsert(obj)),
-        onDelete: (obj) => guard('delete', () => agent.onDelete(obj)),
+        onAdd: (obj) => {
+          guard('add', () => agent.onUpsert(obj));
+          flows?.view.upsert(obj);
+        },
+        onUpdate: (obj) => {
+          guard('update', () => agent.onUpsert(obj));
+          flows?.view.upsert(obj);
+        },
+        onDelete: (obj) => {
+          guard('delete', () => agent.onDelete(obj));
+          flows?.view.delete(obj);
+        },
         onError: (err) => log(`watch ${type.plural}: ${err.message}`),
       }, { initialBackoffMs: 100, maxBackoffMs: 5000 }),
     );
@@ -161,6 +190,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   clearInterval(resyncTimer);
   clearInterval(mapTimer);
   await agent.stop();
+  await flows?.stop();
   await Promise.all(informers.map((i) => i.stop()));
   await synced;
   await status.report(false, agent.applied, 1000);

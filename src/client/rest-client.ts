@@ -119,6 +119,33 @@ export class KubeClient {
     return { json, warnings };
   }
 
+  /**
+   * A JSON request to any path that does not throw on an HTTP error: the caller reads the code
+   * (the flow shipper honours 429 + Retry-After). Only an unreachable server throws.
+   */
+  async send(method: string, path: string, body?: unknown): Promise<{ code: number; retryAfterMs?: number; json: Json }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.config.server}${path}`, {
+        method,
+        headers: { ...this.headers, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new KubeApiError(0, 'ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${cause?.code ?? cause?.message ?? String(err)}`, undefined);
+    }
+    const text = await res.text();
+    let json: Json;
+    try {
+      json = text === '' ? null : (JSON.parse(text) as Json);
+    } catch {
+      json = null;
+    }
+    const retry = Number(res.headers.get('retry-after'));
+    return { code: res.status, json, ...(Number.isFinite(retry) && retry > 0 ? { retryAfterMs: retry * 1000 } : {}) };
+  }
+
   async get(type: ResourceType, namespace: string | undefined, name: string): Promise<JsonObject> {
     return (await this.request('GET', resourcePath(type, namespace, name))).json as JsonObject;
   }

@@ -1,0 +1,174 @@
+// The flow collector of one node: kernel events in, attributed and aggregated flow logs out.
+// Each connection in the node's conntrack table is reported by the side(s) whose pod lives here:
+// the source pod's half (`reporter: src`, egress rule id from the ct mark's high 16 bits) and the
+// destination pod's half (`dst`, the low 16 bits). A denied packet's log prefix names the
+// direction and the rule; egress denies are the source's half, ingress denies the destination's.
+import type { FlowAction } from '../flows/index.js';
+import { FlowAggregator, type AggregationLevel, type FlowHalf } from './aggregate.js';
+import type { ClusterView, KernelRule } from './cluster-view.js';
+import { parseUlogdLine, type ConnSnapshot, type ConnTuple, type DeniedPacket } from './events.js';
+import type { FlowShipper } from './shipper.js';
+import { ConnTracker, type ConnActivity } from './tracker.js';
+
+export interface CollectorOptions {
+  readonly node: string;
+  readonly view: ClusterView;
+  readonly shipper: FlowShipper;
+  /** What a rule id (from a ct mark or a log prefix) stands for, in the ruleset now programmed. */
+  readonly ruleOf: (id: number) => KernelRule | undefined;
+  /** Counters of live connections (a conntrack dump); undefined: events only. */
+  readonly snapshot?: () => Promise<readonly ConnSnapshot[]>;
+  readonly flushMs?: number;
+  readonly allowedLevel?: AggregationLevel;
+  readonly deniedLevel?: AggregationLevel;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+}
+
+export interface CollectorStats {
+  events: number;
+  denied: number;
+  ignored: number;
+  flushes: number;
+  logs: number;
+  lastFlushMs: number;
+}
+
+const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
+export const protoName = (n: number): string => PROTO_NAMES[n] ?? String(n);
+
+/** `mgy D e 12 ` → direction and rule id of a deny; anything else (Log rules' prefixes) → undefined. */
+export function parseDenyPrefix(prefix: string): { direction: 'egress' | 'ingress'; ruleId: number } | undefined {
+  const m = /^mgy D ([ei]) (\d+)/.exec(prefix);
+  if (m === null) return undefined;
+  return { direction: m[1] === 'e' ? 'egress' : 'ingress', ruleId: Number(m[2]) };
+}
+
+const tupleKey = (t: ConnTuple): string => `${t.proto}|${t.srcIp}|${t.srcPort}|${t.dstIp}|${t.dstPort}`;
+
+export class FlowCollector {
+  private readonly tracker = new ConnTracker();
+  private readonly aggregator: FlowAggregator;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private windowStart: number;
+  private flushing: Promise<void> | undefined;
+  readonly stats: CollectorStats = { events: 0, denied: 0, ignored: 0, flushes: 0, logs: 0, lastFlushMs: 0 };
+
+  constructor(private readonly o: CollectorOptions) {
+    this.aggregator = new FlowAggregator({ allowed: o.allowedLevel ?? 'prefix', denied: o.deniedLevel ?? 'port' });
+    this.windowStart = this.now();
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  get flushMs(): number {
+    return this.o.flushMs ?? 15_000;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.flushMs);
+    this.timer.unref?.();
+  }
+
+  /** One ulogd JSON line. */
+  onLine(line: string): void {
+    const e = parseUlogdLine(line);
+    if (e === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    if (e.kind === 'denied') this.onDenied(e);
+    else {
+      this.stats.events++;
+      this.tracker.onEvent(e);
+    }
+  }
+
+  onDenied(p: DeniedPacket): void {
+    const deny = parseDenyPrefix(p.prefix);
+    if (deny === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.stats.denied++;
+    const reporter = deny.direction === 'egress' ? 'src' : 'dst';
+    if (!this.local(reporter === 'src' ? p.tuple.srcIp : p.tuple.dstIp)) return;
+    this.o.view.refresh();
+    const half = this.half(p.tuple, reporter, 'deny', this.o.ruleOf(deny.ruleId), tupleKey(p.tuple), true, true, { packetsOut: 1, bytesOut: p.bytes, packetsIn: 0, bytesIn: 0 });
+    this.aggregator.add(half);
+  }
+
+  private local(ip: string): boolean {
+    return this.o.view.nodeOf(ip) === this.o.node;
+  }
+
+  private half(tuple: ConnTuple, reporter: 'src' | 'dst', action: FlowAction, rule: KernelRule | undefined, connection: string, started: boolean, completed: boolean, c: { packetsOut: number; bytesOut: number; packetsIn: number; bytesIn: number }): FlowHalf {
+    const ex = this.o.view.explain(tuple, reporter, action, rule);
+    const ports = tuple.proto === 6 || tuple.proto === 17 || tuple.proto === 132;
+    return {
+      host: this.o.node,
+      reporter,
+      action,
+      proto: protoName(tuple.proto),
+      source: this.o.view.endpointAt(tuple.srcIp, ports ? tuple.srcPort : 0),
+      dest: this.o.view.endpointAt(tuple.dstIp, ports ? tuple.dstPort : 0),
+      tier: ex.tier,
+      policy: ex.policy,
+      ruleIndex: ex.ruleIndex,
+      policies: ex.policies,
+      ...(ex.pendingAction !== undefined ? { pendingAction: ex.pendingAction, pendingPolicies: ex.pendingPolicies ?? [] } : {}),
+      connection,
+      started,
+      completed,
+      ...c,
+    };
+  }
+
+  private addActivity(a: ConnActivity): void {
+    const egressId = (a.mark >>> 16) & 0xffff;
+    const ingressId = a.mark & 0xffff;
+    const key = `${a.id}`;
+    if (this.local(a.tuple.srcIp)) this.aggregator.add(this.half(a.tuple, 'src', 'allow', egressId === 0 ? undefined : this.o.ruleOf(egressId), key, a.started, a.completed, a.delta));
+    if (this.local(a.tuple.dstIp)) this.aggregator.add(this.half(a.tuple, 'dst', 'allow', ingressId === 0 ? undefined : this.o.ruleOf(ingressId), key, a.started, a.completed, a.delta));
+  }
+
+  /** Closes the current bucket: counters from a table snapshot, every log handed to the shipper. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    const started = performance.now();
+    if (this.o.snapshot !== undefined) {
+      try {
+        this.tracker.onSnapshot(await this.o.snapshot());
+      } catch (err) {
+        this.o.log(`flow logs: conntrack snapshot failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.o.view.refresh();
+    for (const a of this.tracker.drain()) this.addActivity(a);
+    const end = this.now();
+    const logs = this.aggregator.flush(this.windowStart, end);
+    this.windowStart = end;
+    this.stats.flushes++;
+    this.stats.logs += logs.length;
+    if (logs.length > 0) this.o.shipper.enqueue(logs);
+    this.stats.lastFlushMs = performance.now() - started;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    await this.o.shipper.flush();
+  }
+
+  /** Connections tracked now (for the agent's status line). */
+  get tracked(): number {
+    return this.tracker.size;
+  }
+}

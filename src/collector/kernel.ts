@@ -1,0 +1,186 @@
+// The kernel side of collection, in the node's network namespace: one ulogd2 process (conntrack
+// NEW/DESTROY events with counters, and NFLOG'd denied packets, both as JSON lines over a unix
+// socket to us — event driven, so no short connection is missed), and `conntrack -L` snapshots
+// for the counters of long connections. Debian's tools (ulogd2, ulogd2-json, conntrack) do the
+// netlink work; we only read lines.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConntrackXml, type ConnSnapshot } from './events.js';
+
+export const ULOGD_BINARY = '/usr/sbin/ulogd';
+
+/** Where Debian puts ulogd's plugins (the multiarch directory differs by architecture). */
+export function ulogdPluginDir(): string | undefined {
+  for (const base of ['/usr/lib', '/usr/lib64']) {
+    if (existsSync(join(base, 'ulogd'))) return join(base, 'ulogd');
+    let entries: string[];
+    try {
+      entries = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (existsSync(join(base, e, 'ulogd', 'ulogd_output_JSON.so'))) return join(base, e, 'ulogd');
+  }
+  return undefined;
+}
+
+/** Why flow collection cannot run here, or undefined when it can. */
+export function collectionUnavailable(): string | undefined {
+  if (!existsSync(ULOGD_BINARY)) return 'ulogd2 is not installed (apt-get install -y ulogd2 ulogd2-json)';
+  const dir = ulogdPluginDir();
+  if (dir === undefined || !existsSync(join(dir, 'ulogd_output_JSON.so'))) return 'the ulogd2 JSON output plugin is not installed (apt-get install -y ulogd2-json)';
+  return undefined;
+}
+
+/** The ulogd2 configuration: NFCT events (no hashing: every NEW and DESTROY) and one NFLOG group, as JSON to a unix socket. */
+export function ulogdConfig(o: { pluginDir: string; socketPath: string; logFile: string; nflogGroup: number }): string {
+  const plugin = (name: string): string => `plugin="${join(o.pluginDir, name)}"`;
+  return [
+    '[global]',
+    `logfile="${o.logFile}"`,
+    'loglevel=5',
+    plugin('ulogd_inppkt_NFLOG.so'),
+    plugin('ulogd_inpflow_NFCT.so'),
+    plugin('ulogd_filter_IP2STR.so'),
+    plugin('ulogd_raw2packet_BASE.so'),
+    plugin('ulogd_output_JSON.so'),
+    'stack=ct1:NFCT,ip2str1:IP2STR,json1:JSON',
+    'stack=log1:NFLOG,base1:BASE,ip2str2:IP2STR,json2:JSON',
+    '[ct1]',
+    'hash_enable=0',
+    'event_mask=0x00000005',
+    'netlink_socket_buffer_size=4194304',
+    'netlink_socket_buffer_maxsize=16777216',
+    '[log1]',
+    `group=${o.nflogGroup}`,
+    'netlink_socket_buffer_size=4194304',
+    'netlink_socket_buffer_maxsize=16777216',
+    '[json1]',
+    'mode="unix"',
+    `file="${o.socketPath}"`,
+    '[json2]',
+    'mode="unix"',
+    `file="${o.socketPath}"`,
+    '',
+  ].join('\n');
+}
+
+const inNetns = (netns: string | undefined, cmd: string, args: readonly string[]): [string, string[]] =>
+  netns === undefined ? [cmd, [...args]] : ['ip', ['netns', 'exec', netns, cmd, ...args]];
+
+function run(netns: string | undefined, cmd: string, args: readonly string[], maxBuffer = 1 << 30): Promise<string> {
+  const [c, a] = inNetns(netns, cmd, args);
+  return new Promise((resolve, reject) =>
+    execFile(c, a, { maxBuffer, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout))),
+  );
+}
+
+/** Turns conntrack accounting on (per network namespace), so events and dumps carry counters. */
+export async function enableAccounting(netns: string | undefined): Promise<void> {
+  await run(netns, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_acct=1']);
+}
+
+/** One conntrack table snapshot of the namespace. */
+export async function dumpConntrack(netns: string | undefined): Promise<ConnSnapshot[]> {
+  const xml = await run(netns, 'conntrack', ['-L', '-o', 'xml,id']).catch((err: Error) => {
+    // An empty table makes conntrack exit 0; anything else is worth a line, not a crash.
+    if (/0 flow entries/.test(err.message)) return '';
+    throw err;
+  });
+  return parseConntrackXml(xml);
+}
+
+export interface UlogdOptions {
+  readonly netns?: string;
+  readonly nflogGroup: number;
+  readonly onLine: (line: string) => void;
+  readonly log: (line: string) => void;
+}
+
+/** Runs ulogd2 in the namespace, restarting it if it dies, and hands every JSON line to `onLine`. */
+export class UlogdSource {
+  private server: Server | undefined;
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly base: string;
+  restarts = 0;
+  lines = 0;
+
+  constructor(private readonly o: UlogdOptions) {
+    this.base = join(tmpdir(), `margay-ulogd-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  }
+
+  async start(): Promise<void> {
+    const pluginDir = ulogdPluginDir();
+    const missing = collectionUnavailable();
+    if (missing !== undefined || pluginDir === undefined) throw new Error(missing ?? 'ulogd2 plugins not found');
+    const socketPath = `${this.base}.sock`;
+    rmSync(socketPath, { force: true });
+    this.server = createServer((sock) => this.attach(sock));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(socketPath, () => resolve());
+    });
+    writeFileSync(`${this.base}.conf`, ulogdConfig({ pluginDir, socketPath, logFile: `${this.base}.log`, nflogGroup: this.o.nflogGroup }));
+    this.spawn();
+  }
+
+  private attach(sock: Socket): void {
+    this.sockets.add(sock);
+    let rest = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      const text = rest + chunk;
+      let from = 0;
+      for (let nl = text.indexOf('\n', from); nl >= 0; nl = text.indexOf('\n', from)) {
+        const line = text.slice(from, nl);
+        from = nl + 1;
+        if (line.length > 0) {
+          this.lines++;
+          this.o.onLine(line);
+        }
+      }
+      rest = text.slice(from);
+    });
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => undefined);
+  }
+
+  private spawn(): void {
+    if (this.stopped) return;
+    const [cmd, args] = inNetns(this.o.netns, ULOGD_BINARY, ['-c', `${this.base}.conf`]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('exit', (code, signal) => {
+      if (this.stopped) return;
+      this.restarts++;
+      this.o.log(`ulogd exited (${signal ?? `code ${code}`})${stderr.trim() !== '' ? `: ${stderr.trim()}` : ''}; restarting in 1 s`);
+      setTimeout(() => this.spawn(), 1000).unref();
+    });
+  }
+
+  /** Pid of the running ulogd (the lab records it to clean up after a crash). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server === undefined ? r() : this.server.close(() => r())));
+    for (const ext of ['.sock', '.conf', '.log']) rmSync(`${this.base}${ext}`, { force: true });
+  }
+}
