@@ -27,19 +27,20 @@ export function registerAgentCommands(program: Command, io: CommandIo, setExit: 
     .option('--resync-ms <ms>', 'read the ruleset back and repair drift this often', '10000')
     .option('--no-flow-logs', 'do not collect flow logs (conntrack and NFLOG through ulogd2)')
     .option('--flow-flush-ms <ms>', 'flow log bucket length (default: $MARGAY_FLOW_FLUSH_MS, else 15000)')
-    .option('--flow-aggregation <allowed,denied>', 'aggregation levels none|port|prefix|namespace for allowed and denied flows', 'prefix,port')
-    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation: string }) => {
+    .option('--flow-aggregation <allowed,denied>', 'aggregation levels none|port|prefix|namespace for allowed and denied flows (default: $MARGAY_FLOW_AGGREGATION, else prefix,port)')
+    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation?: string }) => {
       const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG;
       if (kubeconfig === undefined || kubeconfig === '') throw new UserError({ path: '--kubeconfig', message: 'expected --kubeconfig FILE or $KUBECONFIG' });
       const interfaces = o.interfaces ?? (process.env.MARGAY_LAB_INTERFACES || undefined);
       const batchMs = positive(o.batchMs, '--batch-ms', 0);
       const resyncMs = positive(o.resyncMs, '--resync-ms', 100);
       const flowFlushMs = positive(o.flowFlushMs ?? (process.env.MARGAY_FLOW_FLUSH_MS || undefined), '--flow-flush-ms', 100);
-      const levels = o.flowAggregation.split(',');
+      const aggregation = o.flowAggregation ?? (process.env.MARGAY_FLOW_AGGREGATION || 'prefix,port');
+      const levels = aggregation.split(',');
       const known = ['none', 'port', 'prefix', 'namespace'] as const;
       const level = (v: string | undefined): (typeof known)[number] => {
         const found = known.find((k) => k === v);
-        if (found === undefined) throw new UserError({ path: '--flow-aggregation', message: `expected two of ${known.join('|')} separated by a comma (allowed,denied), got "${o.flowAggregation}"` });
+        if (found === undefined) throw new UserError({ path: '--flow-aggregation', message: `expected two of ${known.join('|')} separated by a comma (allowed,denied), got "${aggregation}"` });
         return found;
       };
       const flowLogs = o.flowLogs ? { allowedLevel: level(levels[0]), deniedLevel: level(levels[1] ?? levels[0]), ...(flowFlushMs !== undefined ? { flushMs: flowFlushMs } : {}) } : false;

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { aggregateEndpoint, AGGREGATION_LEVELS, FlowAggregator, type FlowHalf } from './aggregate.js';
 import { parseDenyPrefix } from './collector.js';
-import { parseConntrackXml, parseUlogdLine, type ConnTuple, type Counters } from './events.js';
+import { parseConntrackLine, parseUlogdLine, type ConnTuple, type Counters } from './events.js';
 import { ConnTracker } from './tracker.js';
 import type { FlowEndpoint } from '../flows/index.js';
 
@@ -14,7 +14,11 @@ import type { FlowEndpoint } from '../flows/index.js';
 const NEW_LINE = '{"timestamp": "2026-11-21T23:06:15", "dvc": "Netfilter", "orig.ip.protocol": 6, "orig.l4.sport": 45388, "orig.l4.dport": 80, "orig.raw.pktlen": 0, "orig.raw.pktcount": 0, "reply.ip.protocol": 6, "reply.l4.sport": 80, "reply.l4.dport": 45388, "reply.raw.pktlen": 0, "reply.raw.pktcount": 0, "ct.mark": 327687, "ct.id": 4189538244, "ct.event": 1, "flow.start.sec": 1795302375, "flow.start.usec": 352740, "oob.family": 2, "oob.protocol": 0, "src_ip": "10.9.0.1", "dest_ip": "10.9.0.2", "reply.ip.saddr.str": "10.9.0.2", "reply.ip.daddr.str": "10.9.0.1"}';
 const DESTROY_LINE = '{"timestamp": "2026-11-21T23:06:19", "dvc": "Netfilter", "orig.ip.protocol": 6, "orig.l4.sport": 45388, "orig.l4.dport": 80, "orig.raw.pktlen": 444, "orig.raw.pktcount": 7, "reply.ip.protocol": 6, "reply.l4.sport": 80, "reply.l4.dport": 45388, "reply.raw.pktlen": 1325, "reply.raw.pktcount": 5, "ct.mark": 327687, "ct.id": 4189538244, "ct.event": 4, "flow.end.sec": 1795302379, "flow.end.usec": 657747, "oob.family": 2, "oob.protocol": 0, "src_ip": "10.9.0.1", "dest_ip": "10.9.0.2", "reply.ip.saddr.str": "10.9.0.2", "reply.ip.daddr.str": "10.9.0.1"}';
 const DENY_LINE = '{"timestamp": "2026-11-21T23:06:15.362814", "dvc": "Netfilter", "raw.pktlen": 60, "raw.pktcount": 1, "oob.prefix": "mgy D i 7 ", "oob.time.sec": 1795302375, "oob.time.usec": 362814, "oob.mark": 0, "oob.ifindex_in": 2, "oob.hook": 1, "oob.family": 2, "oob.protocol": 2048, "ip.protocol": 6, "ip.totlen": 60, "src_port": 53734, "dest_port": 81, "tcp.syn": 1, "src_ip": "10.9.0.1", "dest_ip": "10.9.0.2"}';
-const XML = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n<flow><meta direction="original"><layer3 protonum="2" protoname="ipv4"><src>10.9.0.1</src><dst>10.9.0.2</dst></layer3><layer4 protonum="6" protoname="tcp"><sport>45388</sport><dport>80</dport></layer4><counters><packets>7</packets><bytes>444</bytes></counters></meta><meta direction="reply"><layer3 protonum="2" protoname="ipv4"><src>10.9.0.2</src><dst>10.9.0.1</dst></layer3><layer4 protonum="6" protoname="tcp"><sport>80</sport><dport>45388</dport></layer4><counters><packets>5</packets><bytes>1325</bytes></counters></meta><meta direction="independent"><state>TIME_WAIT</state><timeout>115</timeout><mark>327687</mark><use>1</use><id>4189538244</id><assured/></meta></flow>\n<flow><meta direction="original"><layer3 protonum="2" protoname="ipv4"><src>10.9.0.1</src><dst>10.9.0.2</dst></layer3><layer4 protonum="1" protoname="icmp"></layer4><counters><packets>1</packets><bytes>84</bytes></counters></meta><meta direction="reply"><layer3 protonum="2" protoname="ipv4"><src>10.9.0.2</src><dst>10.9.0.1</dst></layer3><layer4 protonum="1" protoname="icmp"></layer4><counters><packets>1</packets><bytes>84</bytes></counters></meta><meta direction="independent"><timeout>29</timeout><mark>0</mark><use>1</use><id>77</id></meta></flow>\n</conntrack>\n';
+const LINES = [
+  'tcp      6 115 TIME_WAIT src=10.9.0.1 dst=10.9.0.2 sport=45388 dport=80 packets=7 bytes=444 src=10.9.0.2 dst=10.9.0.1 sport=80 dport=45388 packets=5 bytes=1325 [ASSURED] mark=327687 use=1 id=4189538244',
+  'icmp     1 29 src=10.9.0.1 dst=10.9.0.2 type=8 code=0 id=17 packets=1 bytes=84 src=10.9.0.2 dst=10.9.0.1 type=0 code=0 id=17 packets=1 bytes=84 mark=0 use=1 id=77',
+  'udp      17 29 src=127.0.0.1 dst=127.0.0.1 sport=33722 dport=9 packets=1 bytes=30 [UNREPLIED] src=127.0.0.1 dst=127.0.0.1 sport=9 dport=33722 packets=0 bytes=0 mark=65537 use=1 id=1711908513',
+];
 
 describe('collector: parsing', () => {
   it('reads conntrack NEW and DESTROY events with mark and counters', () => {
@@ -36,18 +40,20 @@ describe('collector: parsing', () => {
     assert.equal(parseDenyPrefix('mgy e 7 '), undefined, "a Log rule's prefix is not a deny");
   });
 
-  it('reads a conntrack XML dump, including protocols without ports', () => {
-    const flows = parseConntrackXml(XML);
-    assert.equal(flows.length, 2);
+  it('reads conntrack -L lines, including protocols without ports (whose own id= comes first)', () => {
+    const flows = LINES.map(parseConntrackLine);
+    assert.equal(flows.length, 3);
     assert.deepEqual(flows[0], { id: 4189538244, tuple: { proto: 6, srcIp: '10.9.0.1', dstIp: '10.9.0.2', srcPort: 45388, dstPort: 80 }, mark: 327687, counters: { packetsOut: 7, bytesOut: 444, packetsIn: 5, bytesIn: 1325 } });
-    assert.deepEqual(flows[1]?.tuple, { proto: 1, srcIp: '10.9.0.1', dstIp: '10.9.0.2', srcPort: 0, dstPort: 0 });
+    assert.deepEqual(flows[1], { id: 77, tuple: { proto: 1, srcIp: '10.9.0.1', dstIp: '10.9.0.2', srcPort: 0, dstPort: 0 }, mark: 0, counters: { packetsOut: 1, bytesOut: 84, packetsIn: 1, bytesIn: 84 } });
+    assert.deepEqual(flows[2]?.counters, { packetsOut: 1, bytesOut: 30, packetsIn: 0, bytesIn: 0 });
+    assert.equal(parseConntrackLine('conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.'), undefined);
   });
 
   it('never throws on arbitrary or truncated input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.nat(NEW_LINE.length).map((n) => NEW_LINE.slice(0, n)), fc.nat(XML.length).map((n) => XML.slice(0, n))), (text) => {
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.nat(NEW_LINE.length).map((n) => NEW_LINE.slice(0, n)), fc.nat(LINES[0]?.length ?? 0).map((n) => (LINES[0] ?? '').slice(0, n))), (text) => {
         parseUlogdLine(text);
-        parseConntrackXml(text);
+        parseConntrackLine(text);
       }),
       { numRuns: 500 },
     );

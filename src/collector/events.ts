@@ -106,47 +106,40 @@ export function parseUlogdLine(line: string): ConnEvent | DeniedPacket | undefin
   return undefined;
 }
 
-// One <flow> element of `conntrack -L -o xml,id`: original meta, reply meta, independent meta.
-const FLOW = /<flow>(.*?)<\/flow>/g;
-const META = /<meta direction="(original|reply)">(.*?)<\/meta>/g;
-const L3 = /<src>([^<]*)<\/src><dst>([^<]*)<\/dst>/;
-const L4 = /<layer4 protonum="(\d+)"[^>]*>(?:<sport>(\d+)<\/sport><dport>(\d+)<\/dport>)?/;
-const COUNTERS = /<counters><packets>(\d+)<\/packets><bytes>(\d+)<\/bytes><\/counters>/;
-const MARK = /<mark>(\d+)<\/mark>/;
-const ID = /<id>(\d+)<\/id>/;
-
-/** Parses `conntrack -L -o xml,id` output (accounting on). Flows it cannot read are skipped. */
-export function parseConntrackXml(xml: string): ConnSnapshot[] {
-  const out: ConnSnapshot[] = [];
-  for (const f of xml.matchAll(FLOW)) {
-    const body = f[1] ?? '';
-    let tuple: ConnTuple | undefined;
-    let orig: RegExpMatchArray | null = null;
-    let reply: RegExpMatchArray | null = null;
-    for (const m of body.matchAll(META)) {
-      const inner = m[2] ?? '';
-      if (m[1] === 'original') {
-        const l3 = L3.exec(inner);
-        const l4 = L4.exec(inner);
-        if (l3 !== null && l4 !== null) {
-          tuple = { proto: Number(l4[1]), srcIp: l3[1] ?? '', dstIp: l3[2] ?? '', srcPort: Number(l4[2] ?? 0), dstPort: Number(l4[3] ?? 0) };
-        }
-        orig = COUNTERS.exec(inner);
-      } else reply = COUNTERS.exec(inner);
-    }
-    const id = ID.exec(body);
-    if (tuple === undefined || id === null) continue;
-    out.push({
-      id: Number(id[1]),
-      tuple,
-      mark: Number(MARK.exec(body)?.[1] ?? 0),
-      counters: {
-        packetsOut: Number(orig?.[1] ?? 0),
-        bytesOut: Number(orig?.[2] ?? 0),
-        packetsIn: Number(reply?.[1] ?? 0),
-        bytesIn: Number(reply?.[2] ?? 0),
-      },
-    });
+/**
+ * Parses one line of `conntrack -L -o id` (accounting on): `udp 17 29 src=… dst=… sport=… dport=…
+ * packets=1 bytes=44 [UNREPLIED] src=… dst=… sport=… dport=… packets=0 bytes=0 mark=65537 use=1
+ * id=1711908513`. The first src/dst/ports/counters are the original direction, the second the
+ * reply; ICMP's own `id=` comes before the connection id, which is last. Unreadable → undefined.
+ */
+export function parseConntrackLine(line: string): ConnSnapshot | undefined {
+  const parts = line.trim().split(/\s+/);
+  const proto = Number(parts[1]);
+  if (parts.length < 6 || !Number.isInteger(proto)) return undefined;
+  const orig: Record<string, string> = {};
+  const reply: Record<string, string> = {};
+  let mark = 0;
+  let id: number | undefined;
+  for (let i = 2; i < parts.length; i++) {
+    const p = parts[i] ?? '';
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    const k = p.slice(0, eq);
+    const v = p.slice(eq + 1);
+    if (k === 'mark') mark = Number(v);
+    else if (k === 'id') id = Number(v);
+    else if (k === 'src' && orig['src'] !== undefined) reply[k] = v;
+    else if (reply['src'] !== undefined) reply[k] ??= v;
+    else orig[k] ??= v;
   }
-  return out;
+  const srcIp = orig['src'];
+  const dstIp = orig['dst'];
+  if (srcIp === undefined || dstIp === undefined || id === undefined || !Number.isFinite(id)) return undefined;
+  const n = (v: string | undefined): number => (v === undefined || !/^\d+$/.test(v) ? 0 : Number(v));
+  return {
+    id,
+    tuple: { proto, srcIp, dstIp, srcPort: n(orig['sport']), dstPort: n(orig['dport']) },
+    mark: Number.isFinite(mark) ? mark : 0,
+    counters: { packetsOut: n(orig['packets']), bytesOut: n(orig['bytes']), packetsIn: n(reply['packets']), bytesIn: n(reply['bytes']) },
+  };
 }

@@ -6,6 +6,6 @@ export { ClusterView, hitsOf, type KernelRule, type Explanation } from './cluste
 export { FlowAggregator, aggregateEndpoint, AGGREGATION_LEVELS, type AggregationLevel, type FlowHalf } from './aggregate.js';
 export { FlowShipper, type ShipperOptions, type ShipperStats } from './shipper.js';
 export { ConnTracker, type ConnActivity } from './tracker.js';
-export { parseUlogdLine, parseConntrackXml, type ConnEvent, type ConnSnapshot, type ConnTuple, type Counters, type DeniedPacket } from './events.js';
+export { parseUlogdLine, parseConntrackLine, type ConnEvent, type ConnSnapshot, type ConnTuple, type Counters, type DeniedPacket } from './events.js';
 export { UlogdSource, collectionUnavailable, dumpConntrack, enableAccounting, ulogdConfig } from './kernel.js';
 export { startNodeCollection, FLOW_BATCH_PATH, type NodeCollection, type NodeCollectionOptions } from './node.js';

@@ -43,6 +43,9 @@ export async function buildPod(pod: LabPod, node: LabNode): Promise<void> {
   await addNamespace(pod.netns);
   await ipBatch(node.netns, [`link add ${veth} type veth peer name eth0 netns ${pod.netns}`, `link set ${veth} up`, `route replace ${pod.ip}/32 dev ${veth} scope link`]);
   await sysctl(node.netns, `net.ipv4.conf.${veth}.proxy_arp`, '1');
+  // Linux delays proxy-ARP answers by up to proxy_delay (0.8 s): a pod's first packet would wait
+  // that long for its gateway's address. Calico sets it to 0 on its veths too.
+  await sysctl(node.netns, `net.ipv4.neigh.${veth}.proxy_delay`, '0');
   await ipBatch(pod.netns, [`addr add ${pod.ip}/32 dev eth0`, 'link set eth0 up', `route add ${POD_GATEWAY} dev eth0 scope link`, `route add default via ${POD_GATEWAY} dev eth0`]);
 }
 

@@ -16,9 +16,10 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function runMargay(args: readonly string[], input?: string): Promise<RunResult> {
+export function runMargay(args: readonly string[], input?: string, options: { env?: Record<string, string> } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MARGAY, ...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const env = options.env !== undefined ? { ...process.env, ...options.env } : process.env;
+    const child = execFile(process.execPath, [MARGAY, ...args], { maxBuffer: 256 * 1024 * 1024, env }, (err, stdout, stderr) => {
       const code = err && typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : err ? 1 : 0;
       resolve({ code, stdout, stderr });
     });
