@@ -44,6 +44,9 @@ export function parseDenyPrefix(prefix: string): { direction: 'egress' | 'ingres
   return { direction: m[1] === 'e' ? 'egress' : 'ingress', ruleId: Number(m[2]) };
 }
 
+/** How long a denied 5-tuple counts as the same attempt (TCP gives up on a SYN after ~2 minutes). */
+const DENIED_MEMORY_MS = 130_000;
+
 const tupleKey = (t: ConnTuple): string => `${t.proto}|${t.srcIp}|${t.srcPort}|${t.dstIp}|${t.dstPort}`;
 
 export class FlowCollector {
@@ -52,6 +55,8 @@ export class FlowCollector {
   private timer: ReturnType<typeof setInterval> | undefined;
   private windowStart: number;
   private flushing: Promise<void> | undefined;
+  /** Denied 5-tuples seen lately: a retransmitted SYN in a later bucket is the same attempt, not a new flow. */
+  private deniedSeen = new Map<string, number>();
   readonly stats: CollectorStats = { events: 0, denied: 0, ignored: 0, flushes: 0, logs: 0, lastFlushMs: 0 };
 
   constructor(private readonly o: CollectorOptions) {
@@ -96,7 +101,10 @@ export class FlowCollector {
     const reporter = deny.direction === 'egress' ? 'src' : 'dst';
     if (!this.local(reporter === 'src' ? p.tuple.srcIp : p.tuple.dstIp)) return;
     this.o.view.refresh();
-    const half = this.half(p.tuple, reporter, 'deny', this.o.ruleOf(deny.ruleId), tupleKey(p.tuple), true, true, { packetsOut: 1, bytesOut: p.bytes, packetsIn: 0, bytesIn: 0 });
+    const key = tupleKey(p.tuple);
+    const first = !this.deniedSeen.has(key);
+    this.deniedSeen.set(key, this.now());
+    const half = this.half(p.tuple, reporter, 'deny', this.o.ruleOf(deny.ruleId), key, first, first, { packetsOut: 1, bytesOut: p.bytes, packetsIn: 0, bytesIn: 0 });
     this.aggregator.add(half);
   }
 
@@ -152,6 +160,7 @@ export class FlowCollector {
     this.o.view.refresh();
     for (const a of this.tracker.drain()) this.addActivity(a);
     const end = this.now();
+    for (const [key, at] of this.deniedSeen) if (end - at > DENIED_MEMORY_MS) this.deniedSeen.delete(key);
     const logs = this.aggregator.flush(this.windowStart, end);
     this.windowStart = end;
     this.stats.flushes++;
