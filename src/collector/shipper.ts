@@ -11,6 +11,7 @@ export interface ShipperOptions {
   readonly maxBatch?: number;
   readonly log?: (line: string) => void;
   readonly setTimer?: (fn: () => void, ms: number) => { unref?: () => void } | unknown;
+  readonly now?: () => number;
 }
 
 export interface ShipperStats {
@@ -34,6 +35,10 @@ export class FlowShipper {
   readonly stats: ShipperStats = { shipped: 0, dropped: 0, batches: 0, failures: 0, buffered: 0 };
 
   constructor(private readonly o: ShipperOptions) {}
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
 
   private get maxBuffered(): number {
     return this.o.maxBuffered ?? 50_000;
@@ -63,7 +68,7 @@ export class FlowShipper {
 
   private kick(): void {
     if (this.sending !== undefined || this.closed || this.buffer.length === 0) return;
-    const wait = this.waitUntil - Date.now();
+    const wait = this.waitUntil - this.now();
     if (wait > 0) {
       const t = (this.o.setTimer ?? setTimeout)(() => this.kick(), wait) as { unref?: () => void };
       t.unref?.();
@@ -71,7 +76,7 @@ export class FlowShipper {
     }
     this.sending = this.drain().finally(() => {
       this.sending = undefined;
-      if (this.buffer.length > 0 && this.waitUntil <= Date.now()) this.kick();
+      if (this.buffer.length > 0 && this.waitUntil <= this.now()) this.kick();
     });
   }
 
@@ -104,6 +109,7 @@ export class FlowShipper {
         this.buffer.splice(0, logs.length);
         this.droppedUnreported += logs.length;
         this.stats.dropped += logs.length;
+        this.stats.buffered = this.buffer.length;
         this.o.log?.(`flow logs: the API rejected a batch of ${logs.length} (HTTP ${result.code}); dropped`);
         continue;
       }
@@ -116,7 +122,7 @@ export class FlowShipper {
     this.stats.failures++;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? MIN_BACKOFF_MS : this.backoffMs * 2);
     const wait = retryAfterMs ?? this.backoffMs;
-    this.waitUntil = Date.now() + wait;
+    this.waitUntil = this.now() + wait;
     if (message !== undefined && (this.stats.failures === 1 || this.stats.failures % 20 === 0)) this.o.log?.(`${message} (${this.stats.failures} failures so far)`);
     const t = (this.o.setTimer ?? setTimeout)(() => this.kick(), wait) as { unref?: () => void };
     t.unref?.();
