@@ -90,7 +90,7 @@ export function registerLabCommands(program: Command, io: CommandIo, setExit: (c
   lab
     .command('probe')
     .description('real connections between pods (~1 s timeout): --from NS/POD --to NS/POD|IP, or --matrix')
-    .option('--from <ns/pod>', 'source pod')
+    .option('--from <ns/pod>', 'source pod, or `internet` for the lab internet (203.0.113.1)')
     .option('--to <ns/pod|ip>', 'destination pod or IPv4 address (the lab internet is 203.0.113.1)')
     .option('--port <port/proto>', 'destination port and protocol, e.g. 80/TCP, 81/UDP')
     .option('--matrix', 'probe every ordered pair of pods')

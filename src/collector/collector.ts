@@ -144,7 +144,11 @@ export class FlowCollector {
 
   /** Closes the current bucket: counters from a table snapshot, every log handed to the shipper. */
   flush(): Promise<void> {
-    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    // Never rejects: a failed flush is logged and the next one starts afresh (an unhandled
+    // rejection would end the agent, and enforcement with it).
+    this.flushing ??= this.doFlush()
+      .catch((err: unknown) => this.o.log(`flow logs: flush failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))
+      .finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 

@@ -121,6 +121,7 @@ export class UlogdSource {
   private readonly base: string;
   restarts = 0;
   lines = 0;
+  failures = 0;
 
   constructor(private readonly o: UlogdOptions) {
     this.base = join(tmpdir(), `margay-ulogd-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
@@ -132,10 +133,15 @@ export class UlogdSource {
     if (missing !== undefined || pluginDir === undefined) throw new Error(missing ?? 'ulogd2 plugins not found');
     const socketPath = `${this.base}.sock`;
     rmSync(socketPath, { force: true });
-    this.server = createServer((sock) => this.attach(sock));
+    const server = createServer((sock) => this.attach(sock));
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
-      this.server?.once('error', reject);
-      this.server?.listen(socketPath, () => resolve());
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.o.log(`flow logs: event socket: ${err.message}`));
+        resolve();
+      });
     });
     writeFileSync(`${this.base}.conf`, ulogdConfig({ pluginDir, socketPath, logFile: `${this.base}.log`, nflogGroup: this.o.nflogGroup }));
     this.spawn();
@@ -153,7 +159,12 @@ export class UlogdSource {
         from = nl + 1;
         if (line.length > 0) {
           this.lines++;
-          this.o.onLine(line);
+          try {
+            this.o.onLine(line);
+          } catch (err) {
+            // One bad line must not take the agent (and enforcement) down with it.
+            if (this.failures++ % 1000 === 0) this.o.log(`flow logs: a kernel event could not be processed (${this.failures} so far): ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
       }
       rest = text.slice(from);
@@ -167,6 +178,7 @@ export class UlogdSource {
     const [cmd, args] = inNetns(this.o.netns, ULOGD_BINARY, ['-c', `${this.base}.conf`]);
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    child.on('error', (err) => this.o.log(`ulogd: ${err.message}`));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('exit', (code, signal) => {

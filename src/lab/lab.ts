@@ -494,7 +494,8 @@ function findPod(state: LabState, ref: string, path: string): LabPod {
 export async function labProbe(o: { dir?: string; from: string; to: string; port: number; protocol: ProbeProtocol; timeoutMs?: number }): Promise<ProbeOutcome> {
   const state = requireState(labDir(o.dir));
   const protocol = checkProtocol(o.protocol, '--port');
-  const from = findPod(state, o.from, '--from');
+  // The lab internet can be a source too (`--from internet` or its address): traffic from outside.
+  const from = o.from === 'internet' || o.from === INTERNET_IP ? { key: 'internet', netns: state.internetNetns } : findPod(state, o.from, '--from');
   const ip = parseIp(o.to);
   const to = ip !== undefined ? { key: ip.text, ip: ip.text } : findPod(state, o.to, '--to');
   if (ip !== undefined && ip.family !== 4) throw new UserError({ path: '--to', message: 'the lab is IPv4 only' });
