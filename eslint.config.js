@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const CORE = ['errors', 'net', 'ipam', 'resources', 'selector', 'policy', 'calc', 'dataplane', 'rbac'];
-const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console', 'auth', 'audit'];
+const EDGES = ['store', 'api', 'client', 'agent', 'flows', 'lab', 'nft', 'cli', 'console', 'auth', 'audit', 'alerts', 'collector', 'demo'];
 
 const throughIndexOnly = {
   regex: '^(\\.\\./)+(' + [...CORE, ...EDGES].join('|') + ')/(?!index\\.js$).+',

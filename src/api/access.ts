@@ -1,6 +1,7 @@
 // Who may do what, and the record of it: bearer-token authentication, RBAC authorization over the
 // Role/ClusterRole/…Binding objects the API itself serves, SelfSubjectAccessReview, and audit
 // events for every request. Installed as fastify hooks, so every route goes through them.
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditHandle, Auditor } from '../audit/index.js';
 import { bearerToken } from '../auth/index.js';
@@ -13,6 +14,8 @@ import type { WatchHub } from './watch-hub.js';
 
 /** Paths anyone may read without credentials (probes and version), as kube's system:public-info-viewer. */
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+/** The console's static files (no data in them; its API calls carry a token). */
+const isConsoleAsset = (path: string): boolean => path === '/console' || path.startsWith('/console/');
 const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 /** With authentication off every request acts as this user (and is allowed). */
 const UNAUTHENTICATED_ADMIN: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
@@ -20,8 +23,8 @@ const RBAC_PREFIX = `/registry/${RBAC_GROUP}/`;
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 export interface AccessOptions {
-  /** Bearer-token lookup; undefined turns authentication and authorization off. */
-  readonly authenticate?: (token: string) => UserInfo | undefined;
+  /** Bearer-token lookup (static or issued tokens); undefined turns authentication and authorization off. */
+  readonly authenticate?: (token: string) => UserInfo | undefined | Promise<UserInfo | undefined>;
   readonly auditor?: Auditor;
   /** Who a request without a token is (RBAC still applies); undefined: such requests are 401. */
   readonly anonymousUser?: UserInfo;
@@ -32,6 +35,22 @@ interface RequestContext {
   user: UserInfo;
   audit: AuditHandle | undefined;
   responseBody: unknown;
+}
+
+/**
+ * The user of a verified TLS client certificate (CN = user, O = groups), as kube-apiserver's
+ * x509 authenticator. Only certificates the server's client CA signed count (`authorized`).
+ */
+export function clientCertificateUser(req: FastifyRequest): UserInfo | undefined {
+  const socket = req.raw.socket as TLSSocket;
+  if (socket.encrypted !== true || !socket.authorized) return undefined;
+  const subject = socket.getPeerCertificate().subject as Record<string, string | string[] | undefined> | undefined;
+  const cn = subject?.CN;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  if (name === undefined || name === '') return undefined;
+  const o = subject?.O;
+  const groups = (Array.isArray(o) ? o : o === undefined ? [] : [o]).filter((g) => g !== '' && g !== 'system:authenticated');
+  return { name, groups: [...groups, 'system:authenticated'] };
 }
 
 export const unauthorized = (): ApiError => new ApiError(401, 'Unauthorized', 'Unauthorized');
@@ -103,13 +122,15 @@ export class AccessControl {
     let anonymous = false;
     if (this.options.authenticate !== undefined) {
       const token = bearerToken(req.headers.authorization);
-      if (token === undefined && ANONYMOUS_PATHS.has(path)) {
+      if (token === undefined && (ANONYMOUS_PATHS.has(path) || isConsoleAsset(path))) {
         user = ANONYMOUS;
         anonymous = true;
+      } else if (token === undefined && clientCertificateUser(req) !== undefined) {
+        user = clientCertificateUser(req);
       } else if (token === undefined && this.options.anonymousUser !== undefined) {
         user = this.options.anonymousUser;
       } else {
-        user = token === undefined ? undefined : this.options.authenticate(token);
+        user = token === undefined ? undefined : await this.options.authenticate(token);
       }
     }
     if (user !== undefined && !anonymous && this.enabled) user = await this.impersonate(req, user);
@@ -137,7 +158,7 @@ export class AccessControl {
               },
             }
           : {}),
-        policyInput: { user: who.name, groups: who.groups, verb: info.verb, resourceRequest: info.resourceRequest, path, ...(info.apiGroup !== undefined ? { apiGroup: info.apiGroup } : {}), ...(info.resource !== undefined ? { resource: info.resource } : {}), ...(info.subresource !== undefined ? { subresource: info.subresource } : {}), ...(info.namespace !== undefined ? { namespace: info.namespace } : {}) },
+        policyInput: { user: who.name, groups: who.groups, verb: info.verb, resourceRequest: info.resourceRequest, path, ...(info.apiGroup !== undefined ? { apiGroup: info.apiGroup } : {}), ...(info.resource !== undefined ? { resource: info.resource } : {}), ...(info.subresource !== undefined ? { subresource: info.subresource } : {}), ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), ...(info.name !== undefined ? { name: info.name } : {}) },
       });
       const handle = ctx.audit;
       if (handle !== undefined) reply.raw.once('close', () => handle.complete(reply.raw.statusCode, ctx.responseBody));

@@ -106,6 +106,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = Object.freeze([
   rt(RBAC, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', [], false, { builtin: true }),
   rt(RBAC, 'v1', 'Role', 'roles', [], true, { builtin: true }),
   rt(RBAC, 'v1', 'RoleBinding', 'rolebindings', [], true, { builtin: true }),
+  // Alerts over audit events (src/alerts watches them; fired alerts are served beside them).
+  rt('alerts.margay.io', 'v1', 'Alert', 'alerts', [], false),
 ]);
 
 /** `v1` or `networking.k8s.io/v1`. */

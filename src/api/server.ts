@@ -7,7 +7,7 @@ import { UserError } from '../errors/index.js';
 import type { UserInfo } from '../rbac/index.js';
 import type { Disposable, Store } from '../store/index.js';
 import { AccessControl } from './access.js';
-import { decodeSelfSubjectAccessReview, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { decodeProtobufObject, decodeSelfSubjectAccessReview, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { isObject, type Json, type JsonObject } from './patch.js';
@@ -33,7 +33,7 @@ export interface ApiServerOptions {
    * Bearer-token authentication. When set, every request except anonymous health probes needs
    * a known token (401 otherwise) and RBAC decides what it may do (403 otherwise).
    */
-  readonly authenticate?: (token: string) => UserInfo | undefined;
+  readonly authenticate?: (token: string) => UserInfo | undefined | Promise<UserInfo | undefined>;
   /** Records an audit event for every request. */
   readonly auditor?: Auditor;
   /** With `authenticate`: who a request without a token is (default: none, such requests are 401). */
@@ -44,6 +44,11 @@ export interface ApiServerOptions {
    * ApiError for a Status answer.
    */
   readonly extensions?: readonly ApiExtension[];
+  /**
+   * Serve HTTPS with this key and certificate (PEM). With `clientCa`, clients may present a
+   * certificate signed by it (CN = user, O = groups; see access.ts); it is asked for, not required.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly clientCa?: string };
 }
 
 /** What an extension gets: the fastify app and the caller of a request. */
@@ -180,6 +185,7 @@ const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 function bodyJson(raw: unknown, contentType: string | undefined): Json {
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
   const ct = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (ct === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(buf);
   if (ct !== 'application/json' && ct !== '' && ct !== '*/*') {
     throw unsupportedMediaType('application/json');
   }
@@ -200,7 +206,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   let ready = false;
   const watches = new Set<() => void>();
 
-  const app = Fastify({ bodyLimit, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false, forceCloseConnections: true });
+  const tls = options.tls;
+  const https = tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert, ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) } };
+  const app = Fastify({ bodyLimit, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false, forceCloseConnections: true, ...https }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -539,7 +547,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       const addr = app.server.address();
       const bound = typeof addr === 'object' && addr !== null ? addr.port : port;
       const urlHost = host.includes(':') ? `[${host}]` : host;
-      return { host, port: bound, url: `http://${urlHost}:${bound}` };
+      return { host, port: bound, url: `${tls !== undefined ? 'https' : 'http'}://${urlHost}:${bound}` };
     },
     setReady(r: boolean) {
       ready = r;

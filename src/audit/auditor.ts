@@ -2,7 +2,8 @@
 // event produced in one turn of the event loop is written in one transaction.
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_AUDIT_POLICY, evaluatePolicy, type AuditEvent, type AuditLevel, type AuditPolicy, type ObjectReference, type PolicyInput } from './event.js';
-import type { AuditLog } from './log.js';
+import { appendFileSync } from 'node:fs';
+import type { AuditLog, StoredAuditEvent } from './log.js';
 
 export interface AuditRequest {
   readonly requestURI: string;
@@ -22,16 +23,27 @@ export interface AuditHandle {
   complete(code: number, body: unknown): void;
 }
 
+export type AuditListener = (events: readonly StoredAuditEvent[]) => void;
+
 export class Auditor {
   private pending: AuditEvent[] = [];
   private scheduled = false;
+  private readonly listeners = new Set<AuditListener>();
 
   constructor(
-    private readonly log: AuditLog,
+    readonly log: AuditLog,
     private readonly policy: AuditPolicy = DEFAULT_AUDIT_POLICY,
     private readonly clock: () => Date = () => new Date(),
     private readonly onError: (err: unknown) => void = () => undefined,
+    /** Also append each event as one JSON line to this file (--audit-log-path), for log pipelines. */
+    private readonly jsonLinesPath?: string,
   ) {}
+
+  /** Called with every batch once it is durably written (streams, alerts). */
+  subscribe(listener: AuditListener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
 
   begin(r: AuditRequest): AuditHandle | undefined {
     const { level, omitStages } = evaluatePolicy(this.policy, r.policyInput);
@@ -99,10 +111,27 @@ export class Auditor {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
+    let stored: StoredAuditEvent[];
     try {
-      this.log.append(batch);
+      stored = this.log.append(batch);
     } catch (err) {
       this.onError(err);
+      return;
+    }
+    if (stored.length === 0) return;
+    if (this.jsonLinesPath !== undefined) {
+      try {
+        appendFileSync(this.jsonLinesPath, stored.map((s) => `${JSON.stringify(s.event)}\n`).join(''));
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+    for (const l of this.listeners) {
+      try {
+        l(stored);
+      } catch (err) {
+        this.onError(err);
+      }
     }
   }
 

@@ -42,12 +42,22 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
 }
 
+export interface GroupResources {
+  /** API group; '' (or absent) is the core group. */
+  group?: string;
+  // Plurals, `pods/log`, `*`, `*/scale` (any resource's scale), `pods/*`; empty or absent: every resource of the group.
+  resources?: string[];
+  /** Only objects of these names (a request without a name never matches). */
+  resourceNames?: string[];
+}
+
 export interface PolicyRuleSpec {
   level: AuditLevel;
   users?: string[];
   userGroups?: string[];
   verbs?: string[];
-  resources?: { group?: string; resources?: string[] }[];
+  resources?: GroupResources[];
+  /** `""` matches cluster-scoped resources. */
   namespaces?: string[];
   nonResourceURLs?: string[];
   omitStages?: AuditStage[];
@@ -68,6 +78,7 @@ export interface PolicyInput {
   resource?: string;
   subresource?: string;
   namespace?: string;
+  name?: string;
 }
 
 const WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection'];
@@ -76,6 +87,10 @@ const WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
   rules: [
     { level: 'None', nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version'] },
+    // An issued token's secret is in the create response: never record bodies of token requests.
+    { level: 'Metadata', resources: [{ group: 'auth.margay.io' }] },
+    // Agents post flow logs every few seconds: who posted when is enough, the bodies are the flow store's.
+    { level: 'Metadata', resources: [{ group: 'flows.margay.io', resources: ['flowbatches'] }], omitStages: ['RequestReceived'] },
     {
       level: 'RequestResponse',
       verbs: WRITES,
@@ -84,6 +99,7 @@ export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
         { group: 'policy.networking.k8s.io' },
         { group: 'projectcalico.org', resources: ['networkpolicies', 'globalnetworkpolicies', 'stagednetworkpolicies', 'stagedglobalnetworkpolicies', 'stagedkubernetesnetworkpolicies', 'tiers', 'networksets', 'globalnetworksets'] },
         { group: 'rbac.authorization.k8s.io' },
+        { group: 'alerts.margay.io', resources: ['alerts'] },
       ],
     },
     // Reads are the bulk of the traffic; their RequestReceived stage adds nothing the
@@ -97,23 +113,43 @@ function matchesUrl(patterns: string[], path: string): boolean {
   return patterns.some((p) => p === '*' || p === path || (p.endsWith('*') && path.startsWith(p.slice(0, -1))));
 }
 
+// Kubernetes' resource matching: `*`, `pods`, `pods/log`, `*/log`, `pods/*`.
+function matchesResource(g: GroupResources, r: PolicyInput): boolean {
+  if ((g.group ?? '') !== (r.apiGroup ?? '')) return false;
+  if (g.resources !== undefined && g.resources.length > 0) {
+    const res = r.resource ?? '';
+    const full = r.subresource !== undefined ? `${res}/${r.subresource}` : res;
+    const hit = g.resources.some((p) => {
+      if (p === '*' || p === full) return true;
+      if (p.startsWith('*/')) return r.subresource !== undefined && p.slice(2) === r.subresource;
+      if (p.endsWith('/*')) return r.subresource !== undefined && p.slice(0, -2) === res;
+      return false;
+    });
+    if (!hit) return false;
+  }
+  if (g.resourceNames !== undefined && g.resourceNames.length > 0) return r.name !== undefined && g.resourceNames.includes(r.name);
+  return true;
+}
+
+/** Whether one rule applies to a request (every field it sets must match). */
+export function ruleMatches(rule: PolicyRuleSpec, r: PolicyInput): boolean {
+  if (rule.users !== undefined && rule.users.length > 0 && !rule.users.includes(r.user)) return false;
+  if (rule.userGroups !== undefined && rule.userGroups.length > 0 && !rule.userGroups.some((g) => r.groups.includes(g))) return false;
+  if (rule.verbs !== undefined && rule.verbs.length > 0 && !rule.verbs.includes(r.verb) && !rule.verbs.includes('*')) return false;
+  const resourceRule = (rule.resources?.length ?? 0) > 0 || (rule.namespaces?.length ?? 0) > 0;
+  const urlRule = (rule.nonResourceURLs?.length ?? 0) > 0;
+  if (resourceRule && !r.resourceRequest) return false;
+  if (urlRule && (r.resourceRequest || !matchesUrl(rule.nonResourceURLs ?? [], r.path))) return false;
+  if ((rule.resources?.length ?? 0) > 0 && !(rule.resources ?? []).some((g) => matchesResource(g, r))) return false;
+  if ((rule.namespaces?.length ?? 0) > 0 && !(rule.namespaces ?? []).includes(r.namespace ?? '')) return false;
+  return true;
+}
+
 /** The first matching rule decides (as in Kubernetes); no rule: None. */
 export function evaluatePolicy(policy: AuditPolicy, r: PolicyInput): { level: AuditLevel; omitStages: AuditStage[] } {
   for (const rule of policy.rules) {
-    if (rule.users !== undefined && !rule.users.includes(r.user)) continue;
-    if (rule.userGroups !== undefined && !rule.userGroups.some((g) => r.groups.includes(g))) continue;
-    if (rule.verbs !== undefined && !rule.verbs.includes(r.verb)) continue;
-    if (rule.nonResourceURLs !== undefined) {
-      if (r.resourceRequest || !matchesUrl(rule.nonResourceURLs, r.path)) continue;
-    }
-    if (rule.resources !== undefined) {
-      if (!r.resourceRequest) continue;
-      const res = r.subresource !== undefined ? `${r.resource ?? ''}/${r.subresource}` : (r.resource ?? '');
-      const hit = rule.resources.some((g) => (g.group ?? '') === (r.apiGroup ?? '') && (g.resources === undefined || g.resources.length === 0 || g.resources.includes(res) || g.resources.includes(r.resource ?? '') || g.resources.includes('*')));
-      if (!hit) continue;
-    }
-    if (rule.namespaces !== undefined && !rule.namespaces.includes(r.namespace ?? '')) continue;
-    return { level: rule.level, omitStages: [...(policy.omitStages ?? []), ...(rule.omitStages ?? [])] };
+    if (!ruleMatches(rule, r)) continue;
+    return { level: rule.level, omitStages: [...new Set([...(policy.omitStages ?? []), ...(rule.omitStages ?? [])])] };
   }
   return { level: 'None', omitStages: [] };
 }

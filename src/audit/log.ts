@@ -31,6 +31,10 @@ export interface AuditQuery {
   /** Default ResponseComplete; 'all' for every stage. */
   readonly stage?: string;
   readonly limit?: number;
+  /** Only records after this seq (a stream resuming where it left off). */
+  readonly afterSeq?: number;
+  /** Newest first (with limit: the latest N). */
+  readonly descending?: boolean;
 }
 
 export interface StoredAuditEvent {
@@ -90,6 +94,8 @@ export class AuditLog {
           username TEXT NOT NULL, resource TEXT, namespace TEXT, name TEXT, code INTEGER,
           record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+        CREATE INDEX IF NOT EXISTS events_object ON events(resource, name, seq);
+        CREATE INDEX IF NOT EXISTS events_change ON events(verb, resource, ts);
         CREATE TABLE IF NOT EXISTS chain (id INTEGER PRIMARY KEY CHECK (id = 1), anchor_seq INTEGER NOT NULL, anchor_hash TEXT NOT NULL, head_seq INTEGER NOT NULL, head_hash TEXT NOT NULL);
         INSERT OR IGNORE INTO chain VALUES (1, 0, '${GENESIS_HASH}', 0, '${GENESIS_HASH}');
       `);
@@ -102,8 +108,9 @@ export class AuditLog {
   }
 
   /** Appends events in one transaction, chaining each to the one before. */
-  append(events: readonly AuditEvent[]): void {
-    if (events.length === 0) return;
+  append(events: readonly AuditEvent[]): StoredAuditEvent[] {
+    if (events.length === 0) return [];
+    const stored: StoredAuditEvent[] = [];
     const insert = this.db.prepare(
       'INSERT INTO events (seq, ts, audit_id, stage, verb, username, resource, namespace, name, code, record, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -116,12 +123,14 @@ export class AuditLog {
         seq += 1;
         insert.run(seq, e.stageTimestamp, e.auditID, e.stage, e.verb, e.user.username, e.objectRef?.resource ?? null, e.objectRef?.namespace ?? null, e.objectRef?.name ?? null, e.responseStatus?.code ?? null, record, hash, next);
         hash = next;
+        stored.push({ seq, hash, event: e });
       }
       setHead.run(seq, hash);
       this.head = { seq, hash };
     })();
     this.appendedSincePrune += events.length;
     if (this.appendedSincePrune >= 1000) this.prune();
+    return stored;
   }
 
   /** Drops records past the retention limits; the anchor keeps the chain verifiable. */
@@ -161,8 +170,25 @@ export class AuditLog {
     if (q.name !== undefined) add('name = ?', q.name);
     if (q.user !== undefined) add('username = ?', q.user);
     if (q.code !== undefined) add('code = ?', q.code);
-    const sql = `SELECT seq, hash, record FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.limit !== undefined ? ` LIMIT ${Math.floor(q.limit)}` : ''}`;
+    if (q.afterSeq !== undefined) add('seq > ?', q.afterSeq);
+    const sql = `SELECT seq, hash, record FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.descending === true ? ' DESC' : ''}${q.limit !== undefined ? ` LIMIT ${Math.floor(q.limit)}` : ''}`;
     return (this.db.prepare(sql).all(...args) as { seq: number; hash: string; record: string }[]).map((r) => ({ seq: r.seq, hash: r.hash, event: JSON.parse(r.record) as AuditEvent }));
+  }
+
+  /** The last successful write to one object before `seq` (its state before a change). */
+  lastWriteBefore(ref: { resource: string; namespace: string | undefined; name: string; apiGroup: string }, seq: number): StoredAuditEvent | undefined {
+    const rows = this.db
+      .prepare(
+        `SELECT seq, hash, record FROM events WHERE resource = ? AND name = ? AND namespace IS ? AND seq < ? AND stage = 'ResponseComplete'
+         AND verb IN ('create','update','patch','delete') AND code < 400 ORDER BY seq DESC LIMIT 8`,
+      )
+      .all(ref.resource, ref.name, ref.namespace ?? null, seq) as { seq: number; hash: string; record: string }[];
+    for (const r of rows) {
+      const event = JSON.parse(r.record) as AuditEvent;
+      // Same plural in another group (networkpolicies) is another object.
+      if ((event.objectRef?.apiGroup ?? '') === ref.apiGroup) return { seq: r.seq, hash: r.hash, event };
+    }
+    return undefined;
   }
 
   /** Walks the chain from the anchor to the head; names the first record that breaks it. */

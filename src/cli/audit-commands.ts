@@ -26,6 +26,9 @@ interface UpExtra {
   tokenAuthFile?: string;
   auditMaxAge?: string;
   auditMaxCount?: string;
+  tls?: boolean;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
 }
 
 export function registerAuditCommands(program: Command, io: CommandIo, setExit: (code: number) => void): void {
@@ -35,6 +38,9 @@ export function registerAuditCommands(program: Command, io: CommandIo, setExit: 
       .option('--token-auth-file <file>', 'bearer tokens: CSV lines token,user,uid,"group1,group2" (then every request needs a token)')
       .option('--audit-max-age <duration>', 'drop audit records older than this (default 30d)')
       .option('--audit-max-count <n>', 'keep at most this many audit records (default 1000000)')
+      .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what each request records (first matching rule wins)')
+      .option('--audit-log-path <file>', 'also append every audit event to this file as JSON lines (for log pipelines)')
+      .option('--tls', 'serve HTTPS on loopback too (a CA in DIR/pki; its certificate goes into the kubeconfig)')
       .hook('preAction', async (cmd) => {
         const o = cmd.opts<UpExtra>();
         const count = o.auditMaxCount !== undefined ? Number(o.auditMaxCount) : undefined;
@@ -42,6 +48,9 @@ export function registerAuditCommands(program: Command, io: CommandIo, setExit: 
           ...(o.tokenAuthFile !== undefined ? { tokenAuthFile: o.tokenAuthFile } : {}),
           ...(o.auditMaxAge !== undefined ? { auditMaxAge: o.auditMaxAge } : {}),
           ...(count !== undefined ? { auditMaxCount: count } : {}),
+          ...(o.tls === true ? { tls: true } : {}),
+          ...(o.auditPolicyFile !== undefined ? { auditPolicyFile: o.auditPolicyFile } : {}),
+          ...(o.auditLogPath !== undefined ? { auditLogPath: o.auditLogPath } : {}),
         });
       });
   }

@@ -2,9 +2,8 @@
 // what changed in policy objects (before/after diffs from RequestResponse records).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { RESOURCE_TYPES } from '../api/index.js';
-import { AUDIT_DB_FILE, AuditLog, lineDiff, parseSince, type AuditEvent, type AuditQuery, type StoredAuditEvent } from '../audit/index.js';
+import { AUDIT_DB_FILE, AuditLog, changeDiff, objectChanges, parseSince, type AuditEvent, type AuditQuery } from '../audit/index.js';
 import { UserError } from '../errors/index.js';
 import type { CommandIo } from './simulate.js';
 
@@ -110,41 +109,11 @@ export function auditVerifyCommand(f: { dataDir: string }, io: CommandIo): numbe
   }
 }
 
-const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-
-function clean(o: unknown): unknown {
-  if (typeof o !== 'object' || o === null) return o;
-  const obj = o as Record<string, unknown>;
-  if (obj.kind === 'Status') return undefined;
-  const meta = typeof obj.metadata === 'object' && obj.metadata !== null ? { ...(obj.metadata as Record<string, unknown>) } : undefined;
-  if (meta !== undefined) {
-    delete meta.managedFields;
-    delete meta.resourceVersion;
-  }
-  return { ...obj, ...(meta !== undefined ? { metadata: meta } : {}) };
-}
-
-const yamlOf = (o: unknown): string => (o === undefined ? '' : stringify(o));
 
 export function auditChangesCommand(f: AuditFilterFlags, io: CommandIo, now = new Date()): number {
   const log = openLog(f.dataDir);
   try {
-    const q = toQuery(f, now);
-    // Walk every write to these resources from the start of the log, so "before" is known even
-    // for the first change inside the window; print only the window.
-    const all: StoredAuditEvent[] = log.query({ ...(q.resources !== undefined ? { resources: q.resources } : {}), ...(q.namespace !== undefined ? { namespace: q.namespace } : {}), ...(q.name !== undefined ? { name: q.name } : {}) });
-    const last = new Map<string, unknown>();
-    const out: { event: AuditEvent; before: unknown; after: unknown }[] = [];
-    for (const { event: e } of all) {
-      if (!WRITE_VERBS.has(e.verb) || (e.responseStatus?.code ?? 500) >= 400 || e.level !== 'RequestResponse') continue;
-      const key = `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource ?? ''}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
-      const before = last.get(key);
-      const after = e.verb === 'delete' ? undefined : clean(e.responseObject);
-      const t = e.stageTimestamp;
-      const inWindow = (q.since === undefined || t >= q.since.toISOString()) && (q.until === undefined || t <= q.until.toISOString()) && (q.user === undefined || e.user.username === q.user);
-      if (inWindow && (q.verbs === undefined || q.verbs.includes(e.verb))) out.push({ event: e, before, after });
-      if (e.objectRef?.name !== undefined) last.set(key, after);
-    }
+    const out = objectChanges(log, toQuery(f, now));
     if (f.output === 'json') {
       io.out(JSON.stringify(out.map(({ event, before, after }) => ({ time: event.stageTimestamp, user: event.user.username, verb: event.verb, objectRef: event.objectRef, auditID: event.auditID, before: before ?? null, after: after ?? null })), null, 2));
       return 0;
@@ -153,11 +122,11 @@ export function auditChangesCommand(f: AuditFilterFlags, io: CommandIo, now = ne
       io.err('No changes match.');
       return 0;
     }
-    for (const { event: e, before, after } of out) {
+    for (const { event: e, before, after, beforeKnown } of out) {
       const ns = e.objectRef?.namespace !== undefined ? `${e.objectRef.namespace}/` : '';
       io.out(`${e.stageTimestamp}  ${e.user.username}  ${e.verb}  ${resourceOf(e)} ${ns}${e.objectRef?.name ?? '(collection)'}`);
-      if (before === undefined && e.verb !== 'create' && e.verb !== 'delete') io.out('  (the object before this change is not in the audit log)');
-      for (const line of lineDiff(yamlOf(before), yamlOf(after))) if (!line.startsWith('  ')) io.out(`  ${line}`);
+      if (!beforeKnown) io.out('  (the object before this change is not in the audit log)');
+      for (const line of changeDiff({ before, after })) io.out(`  ${line}`);
       io.out('');
     }
     return 0;

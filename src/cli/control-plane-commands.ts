@@ -36,11 +36,11 @@ export function registerControlPlaneCommands(program: Command, io: CommandIo, se
     .command('up')
     .description('run the control plane: the Kubernetes-style API server over a datastore')
     .option('--data-dir <dir>', 'where the datastore and kubeconfig live', './.margay')
-    .option('--listen <host:port>', 'address to listen on (loopback only without --insecure)', '127.0.0.1:6443')
+    .option('--listen <host:port>', 'address to listen on (non-loopback addresses are served with TLS)', '127.0.0.1:6443')
     .addOption(new Option('--datastore <kind>', 'datastore backend').choices(['sqlite', 'etcd', 'memory']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'etcd endpoints, comma-separated or repeated (with --datastore etcd)', collect, [])
     .option('--etcd-prefix <prefix>', 'key prefix inside etcd')
-    .option('--insecure', 'allow listening on a non-loopback address without authentication')
+    .option('--insecure', 'serve plain HTTP on a non-loopback address (no TLS: tokens cross the network in clear text)')
     .action(async (o: { dataDir: string; listen: string; datastore: 'sqlite' | 'etcd' | 'memory'; etcdEndpoints: string[]; etcdPrefix?: string; insecure?: boolean }) => {
       setExit(
         await (await import('./up.js')).up(

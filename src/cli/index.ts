@@ -8,6 +8,10 @@ import { registerControlPlaneCommands } from './control-plane-commands.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerAgentCommands } from './agent-commands.js';
+import { registerDemoOption } from './demo-option.js';
+import { registerTokenCommands } from './token-commands.js';
+import { registerAlertCommands } from './alert-commands.js';
+import { registerFlowsCommands } from './flows-commands.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 70;
@@ -57,6 +61,10 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
   registerLabCommands(program, io, setExit);
   registerAuditCommands(program, io, setExit);
   registerAgentCommands(program, io, setExit);
+  registerDemoOption(program);
+  registerTokenCommands(program, io, setExit);
+  registerAlertCommands(program, io, setExit);
+  registerFlowsCommands(program, io, setExit);
   return program;
 }
 

@@ -11,6 +11,8 @@ export interface ClusterAccess {
   /** `http://127.0.0.1:6443` */
   readonly server: string;
   readonly token?: string;
+  /** PEM of the CA that signed the server's certificate (certificate-authority-data), for https servers. */
+  readonly caPem?: string;
   /** The context's namespace, when it names one. */
   readonly namespace?: string;
   readonly context: string;
@@ -18,11 +20,11 @@ export interface ClusterAccess {
   readonly file: string;
 }
 
-export function kubeconfigYaml(server: string, token: string): string {
+export function kubeconfigYaml(server: string, token: string, caPem?: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'margay', cluster: { server } }],
+    clusters: [{ name: 'margay', cluster: { server, ...(caPem !== undefined ? { 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : {}) } }],
     users: [{ name: 'admin', user: { token } }],
     contexts: [{ name: 'margay', context: { cluster: 'margay', user: 'admin' } }],
     'current-context': 'margay',
@@ -31,10 +33,10 @@ export function kubeconfigYaml(server: string, token: string): string {
 }
 
 /** Writes atomically (temp file + rename) with owner-only permissions. */
-export function writeKubeconfig(path: string, server: string, token: string): void {
+export function writeKubeconfig(path: string, server: string, token: string, caPem?: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, kubeconfigYaml(server, token), { mode: 0o600 });
+  writeFileSync(tmp, kubeconfigYaml(server, token, caPem), { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
 }
@@ -78,6 +80,7 @@ export function loadKubeconfig(path: string = defaultKubeconfigPath(), contextNa
   return {
     server: cluster.server.replace(/\/+$/, ''),
     ...(user !== undefined && typeof user.token === 'string' ? { token: user.token } : {}),
+    ...(typeof cluster['certificate-authority-data'] === 'string' ? { caPem: Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8') } : {}),
     ...(typeof ctx.namespace === 'string' && ctx.namespace !== '' ? { namespace: ctx.namespace } : {}),
     context: ctxName,
     file: path,

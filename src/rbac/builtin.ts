@@ -10,6 +10,13 @@ const ALL = [...READ, ...WRITE];
 const CALICO = 'projectcalico.org';
 const K8S_NET = 'networking.k8s.io';
 const POLICY_API = 'policy.networking.k8s.io';
+/** Reading the audit log and what changed (a namespace owner's RoleBinding limits it to its namespace). */
+const AUDIT_READ: PolicyRule = { apiGroups: ['audit.margay.io'], resources: ['events', 'changes'], verbs: READ };
+/** Reading Alert definitions and the alerts that fired. */
+const ALERT_READ: PolicyRule = { apiGroups: ['alerts.margay.io'], resources: ['alerts', 'firedalerts'], verbs: READ };
+const FLOWS = 'flows.margay.io';
+/** Reading flow logs (a namespace owner's RoleBinding limits it to the namespaced URL). */
+const FLOW_READ: PolicyRule = { apiGroups: [FLOWS], resources: ['flowlogs'], verbs: ['get', 'list'] };
 
 /** Policy kinds a namespace owner may manage inside a namespace. */
 const NAMESPACED_POLICY: PolicyRule[] = [
@@ -54,17 +61,22 @@ export const BUILTIN_CLUSTER_ROLES: readonly (RoleObject & { apiVersion: string;
     { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
     { nonResourceURLs: ['*'], verbs: ['*'] },
   ]),
-  clusterRole('margay:network-admin', [...ALL_POLICY_RESOURCES, ...WORKLOAD_READ]),
+  clusterRole('margay:network-admin', [...ALL_POLICY_RESOURCES, ...WORKLOAD_READ, FLOW_READ]),
   clusterRole('margay:security-auditor', [
     ...readOnly(ALL_POLICY_RESOURCES),
     ...WORKLOAD_READ,
     { apiGroups: [RBAC_GROUP], resources: ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'], verbs: READ },
+    AUDIT_READ,
+    ALERT_READ,
+    FLOW_READ,
   ]),
   clusterRole('margay:namespace-owner', [
     ...NAMESPACED_POLICY,
     { apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: READ },
     // A RoleBinding in namespace N makes this `get namespaces N` (a namespace's own namespace is itself).
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    AUDIT_READ,
+    FLOW_READ,
   ]),
   clusterRole('margay:agent', [
     ...readOnly(ALL_POLICY_RESOURCES),
@@ -72,6 +84,8 @@ export const BUILTIN_CLUSTER_ROLES: readonly (RoleObject & { apiVersion: string;
     { apiGroups: [''], resources: ['nodes', 'nodes/status'], verbs: ['create', 'update', 'patch'] },
     { apiGroups: [''], resources: ['pods/status'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [CALICO], resources: ['hostendpoints'], verbs: ['create', 'update', 'patch', 'delete'] },
+    // Agents report flows; they do not read them back.
+    { apiGroups: [FLOWS], resources: ['flowbatches'], verbs: ['create'] },
   ]),
   // What every authenticated user may do: discovery, OpenAPI, health, and ask what it may do.
   clusterRole('margay:discovery', [

@@ -13,6 +13,7 @@ import {
 import { globalNetworkSet, hostEndpoint, ipPool, networkSet, tier } from './calico-resources.js';
 import { namespace, node, pod, serviceAccount } from './core-kinds.js';
 import { k8sNetworkPolicy } from './kubernetes-policy.js';
+import { alert } from './alert.js';
 import { describeValue, type RawProblem } from './problems.js';
 import type { Resource } from './types.js';
 
@@ -48,6 +49,7 @@ const KINDS: readonly KindDef[] = [
   def('policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', false, adminNetworkPolicy),
   def('policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy', false, baselineAdminNetworkPolicy),
   def('policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy', false, clusterNetworkPolicy),
+  def('alerts.margay.io/v1', 'Alert', false, alert),
 ];
 
 export function findKind(apiVersion: unknown, kind: unknown): KindDef | undefined {
@@ -74,7 +76,7 @@ export function unsupportedKindProblem(apiVersion: unknown, kind: unknown): RawP
 }
 
 /** API groups Margay models: an unknown kind in one of these is a mistake, not a foreign object. */
-const MODELLED_GROUPS = new Set(['projectcalico.org', 'networking.k8s.io', 'policy.networking.k8s.io']);
+const MODELLED_GROUPS = new Set(['projectcalico.org', 'networking.k8s.io', 'policy.networking.k8s.io', 'alerts.margay.io']);
 
 /** Core v1 kinds that carry no policy input (Services, ConfigMaps, …), as opposed to typos. */
 const FOREIGN_CORE_KINDS = new Set([

@@ -368,7 +368,7 @@ const cases: Case[] = [
   {
     name: 'unknown kind',
     yaml: ['apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: d}'].join('\n'),
-    want: at(2, undefined, 'kind', 'unsupported kind "Deployment" (apiVersion "apps/v1"); expected one of: Namespace, Pod, ServiceAccount, Node (v1); NetworkPolicy (networking.k8s.io/v1); NetworkPolicy, GlobalNetworkPolicy, StagedNetworkPolicy, StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, Profile, IPPool (projectcalico.org/v3); AdminNetworkPolicy, BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1); ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2)'),
+    want: at(2, undefined, 'kind', 'unsupported kind "Deployment" (apiVersion "apps/v1"); expected one of: Namespace, Pod, ServiceAccount, Node (v1); NetworkPolicy (networking.k8s.io/v1); NetworkPolicy, GlobalNetworkPolicy, StagedNetworkPolicy, StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy, Tier, NetworkSet, GlobalNetworkSet, HostEndpoint, Profile, IPPool (projectcalico.org/v3); AdminNetworkPolicy, BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1); ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2); Alert (alerts.margay.io/v1)'),
   },
   {
     name: 'known kind under another apiVersion',

@@ -462,6 +462,36 @@ export interface Node {
   status: { addresses?: NodeAddress[] };
 }
 
+// ───────────────────────────── alerts (alerts.margay.io/v1) ─────────────────────────────
+
+export type AlertSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/** Matches audit events; every field set must match, a list matches any of its values. */
+export interface AuditCondition {
+  verbs?: string[];
+  /** `Pod`, `NetworkPolicy` (any group) or `NetworkPolicy.projectcalico.org`. */
+  kinds?: string[];
+  namespaces?: string[];
+  names?: string[];
+  users?: string[];
+  /** Policy kinds only: the tier of the policy (Calico's spec.tier, `default` for Kubernetes policies). */
+  tiers?: string[];
+}
+
+export interface Alert {
+  apiVersion: 'alerts.margay.io/v1';
+  kind: 'Alert';
+  metadata: ClusterMeta;
+  spec: {
+    description?: string;
+    severity: AlertSeverity;
+    /** One kind of condition per alert: `audit` today (flow-log conditions later sit beside it). */
+    condition: { audit: AuditCondition };
+    destination: { webhook: { url: string } };
+    disabled?: boolean;
+  };
+}
+
 // ───────────────────────────── the union ─────────────────────────────
 
 export type CalicoResource =
@@ -486,7 +516,8 @@ export type Resource =
   | Namespace
   | Pod
   | ServiceAccount
-  | Node;
+  | Node
+  | Alert;
 
 /** The `apiVersion` + `kind` pair that identifies each member of Resource. */
 export type ResourceKey = `${Resource['apiVersion']} ${Resource['kind']}`;

@@ -268,6 +268,38 @@ describe('kubectl against margay up', { timeout: 180_000 }, () => {
     assert.match(missing.stderr, /NotFound/);
   });
 
+  it('creates namespaces, service accounts, roles and bindings with kubectl create (protobuf bodies)', async () => {
+    // kubectl's typed clients send these built-in kinds as application/vnd.kubernetes.protobuf.
+    for (const args of [
+      ['create', 'namespace', 'team-a'],
+      ['create', 'serviceaccount', 'robot', '-n', 'team-a'],
+      ['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods', '--resource-name=web', '-n', 'team-a'],
+      ['create', 'rolebinding', 'readers', '--role=pod-reader', '--user=alice', '--group=auditors', '--serviceaccount=team-a:robot', '-n', 'team-a'],
+      ['create', 'clusterrole', 'log-reader', '--verb=get', '--non-resource-url=/logs'],
+      ['create', 'clusterrolebinding', 'bob-views', '--clusterrole=view', '--user=bob'],
+    ]) {
+      const r = await kubectl(...args);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /created/);
+    }
+    const role = JSON.parse((await kubectl('get', 'role', 'pod-reader', '-n', 'team-a', '-o', 'json')).stdout) as { rules: unknown[] };
+    assert.deepEqual(role.rules, [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'], resourceNames: ['web'] }]);
+    const binding = JSON.parse((await kubectl('get', 'rolebinding', 'readers', '-n', 'team-a', '-o', 'json')).stdout) as { subjects: unknown[]; roleRef: unknown };
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' });
+    assert.deepEqual(binding.subjects, [
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice' },
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'auditors' },
+      { kind: 'ServiceAccount', name: 'robot', namespace: 'team-a' },
+    ]);
+    const cr = JSON.parse((await kubectl('get', 'clusterrole', 'log-reader', '-o', 'json')).stdout) as { rules: unknown[] };
+    assert.deepEqual(cr.rules, [{ verbs: ['get'], nonResourceURLs: ['/logs'] }]);
+    // The binding takes effect: alice may read that one pod in team-a, nothing else.
+    const yes = await kubectl('auth', 'can-i', 'get', 'pods/web', '-n', 'team-a', '--as', 'alice');
+    assert.equal(yes.stdout.trim(), 'yes', yes.stderr);
+    const no = await kubectl('auth', 'can-i', 'get', 'pods/db', '-n', 'team-a', '--as', 'alice');
+    assert.equal(no.stdout.trim(), 'no');
+  });
+
   it('deletes', async () => {
     const r = await kubectl('delete', 'gnp', 'ssa');
     assert.match(r.stdout, /globalnetworkpolicy\.projectcalico\.org "ssa" deleted/);
@@ -288,9 +320,9 @@ describe('kubectl against margay up', { timeout: 180_000 }, () => {
     assert.match(again.stdout, /networkpolicy\.projectcalico\.org\/allow-web unchanged/);
   });
 
-  it('refuses a non-loopback address without --insecure', async () => {
-    const r = await margay('up', '--data-dir', join(dir, 'other'), '--listen', '0.0.0.0:0');
+  it('refuses --tls together with --insecure (TLS off loopback is tested in test/auth/tls.test.ts)', async () => {
+    const r = await margay('up', '--data-dir', join(dir, 'other'), '--listen', '0.0.0.0:0', '--insecure', '--tls');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0:0.*--insecure/);
+    assert.match(r.stderr, /--tls or --insecure, not both/);
   });
 });
