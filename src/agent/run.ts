@@ -72,7 +72,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   const stop = o.stopSignal ?? signalled();
   const log = (line: string): void => o.log(`${new Date().toISOString()} agent ${o.node}: ${line}`);
   const access = loadKubeconfig(o.kubeconfig, o.context);
-  const client = new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), userAgent: `margay-agent/0.1 (${o.node})` });
+  const client = new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), ...(access.caPem !== undefined ? { caPem: access.caPem } : {}), userAgent: `margay-agent/0.1 (${o.node})` });
   const interfaces = new InterfaceMap(o.interfaces, log);
   const prefix = o.podInterfacePrefix ?? interfaces.podInterfacePrefix ?? 'cali';
   if (o.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns)) throw new UserError({ path: '--netns', message: `not a network namespace name: ${JSON.stringify(o.netns)}` });

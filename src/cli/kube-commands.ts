@@ -22,7 +22,7 @@ export interface ClusterOptions {
 
 export function connect(o: ClusterOptions): { client: KubeClient; access: ClusterAccess } {
   const access = loadKubeconfig(o.kubeconfig, o.context);
-  return { client: new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), userAgent: 'margay/0.1' }), access };
+  return { client: new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}), ...(access.caPem !== undefined ? { caPem: access.caPem } : {}), userAgent: 'margay/0.1' }), access };
 }
 
 export interface RawObject {

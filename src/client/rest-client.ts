@@ -1,6 +1,7 @@
 // A typed REST client for the Margay API (and any Kubernetes-style API): paths come from the
 // resource registry, failures arrive as KubeApiError carrying the server's Status, and watch is
 // a stream of typed events read line by line.
+import { Agent, fetch as undiciFetch } from 'undici';
 import { resourcePath, type ResourceType } from '../api/index.js';
 import type { Json, JsonObject, Status } from '../api/index.js';
 
@@ -23,6 +24,8 @@ export const isGoneError = (err: unknown): boolean => err instanceof KubeApiErro
 export interface ClientConfig {
   readonly server: string;
   readonly token?: string;
+  /** PEM of the CA that signed an https server's certificate (the kubeconfig's certificate-authority-data). */
+  readonly caPem?: string;
   readonly userAgent?: string;
 }
 
@@ -82,6 +85,8 @@ function writeQuery(o: WriteOptions | undefined): Record<string, string | boolea
 
 export class KubeClient {
   private readonly headers: Record<string, string>;
+  /** undici's own fetch with an Agent trusting the cluster's CA; the global fetch otherwise. */
+  private readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
 
   constructor(readonly config: ClientConfig) {
     this.headers = {
@@ -89,12 +94,18 @@ export class KubeClient {
       'User-Agent': config.userAgent ?? 'margay-client/0.1',
       ...(config.token !== undefined ? { Authorization: `Bearer ${config.token}` } : {}),
     };
+    const ca = config.caPem;
+    if (ca === undefined) this.fetch = (url, init) => fetch(url, init);
+    else {
+      const dispatcher = new Agent({ connect: { ca } });
+      this.fetch = (url, init) => undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+    }
   }
 
   private async request(method: string, path: string, body?: { type: string; data: string }, extraHeaders: Record<string, string> = {}): Promise<{ json: Json; warnings: string[] }> {
     let res: Response;
     try {
-      res = await fetch(`${this.config.server}${path}`, {
+      res = await this.fetch(`${this.config.server}${path}`, {
         method,
         headers: { ...this.headers, ...extraHeaders, ...(body !== undefined ? { 'Content-Type': body.type } : {}) },
         ...(body !== undefined ? { body: body.data } : {}),
@@ -126,7 +137,7 @@ export class KubeClient {
   async send(method: string, path: string, body?: unknown): Promise<{ code: number; retryAfterMs?: number; json: Json }> {
     let res: Response;
     try {
-      res = await fetch(`${this.config.server}${path}`, {
+      res = await this.fetch(`${this.config.server}${path}`, {
         method,
         headers: { ...this.headers, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -215,7 +226,7 @@ export class KubeClient {
     })}`;
     let res: Response;
     try {
-      res = await fetch(`${this.config.server}${path}`, { headers: this.headers, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+      res = await this.fetch(`${this.config.server}${path}`, { headers: this.headers, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
     } catch (err) {
       if (options.signal?.aborted) return;
       throw new KubeApiError(0, 'ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${String((err as { cause?: unknown }).cause ?? err)}`, undefined);

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MARGAY, startMargayUp, type MargayServer } from '../support/margay.js';
+import { MARGAY, runMargay, startMargayUp, type MargayServer } from '../support/margay.js';
 
 const KUBECTL = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl';
 
@@ -324,5 +324,28 @@ describe('kubectl against margay up', { timeout: 180_000 }, () => {
     const r = await margay('up', '--data-dir', join(dir, 'other'), '--listen', '0.0.0.0:0', '--insecure', '--tls');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--tls or --insecure, not both/);
+  });
+});
+
+describe('margay CLI against a TLS server', { timeout: 60_000 }, () => {
+  it('apply, get and flows trust the CA from the kubeconfig', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'margay-tls-cli-'));
+    const up = await startMargayUp(['--data-dir', join(dir, 'data'), '--tls']);
+    try {
+      assert.match(up.url, /^https:\/\//);
+      const kubeconfig = join(dir, 'data', 'kubeconfig');
+      const manifest = join(dir, 'gnp.yaml');
+      writeFileSync(manifest, 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: tls-check}\nspec: {selector: all()}\n');
+      const applied = await runMargay(['apply', '-f', manifest, '--kubeconfig', kubeconfig]);
+      assert.equal(applied.code, 0, applied.stderr);
+      const got = await runMargay(['get', 'gnp', '--kubeconfig', kubeconfig]);
+      assert.equal(got.code, 0, got.stderr);
+      assert.match(got.stdout, /tls-check/);
+      const flows = await runMargay(['flows', '--kubeconfig', kubeconfig]);
+      assert.equal(flows.code, 0, flows.stderr);
+    } finally {
+      await up.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,7 +56,7 @@ export async function startMargayUp(args: readonly string[]): Promise<MargayServ
     const timer = setTimeout(() => fail(new Error(`margay up did not start: ${out}${err}`)), 20_000);
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m?.[1] !== undefined) {
         clearTimeout(timer);
         ok(m[1]);
