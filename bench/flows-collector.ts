@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     snapshot: () => dumpConntrack(SERVER),
   });
   await enableAccounting(SERVER);
-  const ulogd = new UlogdSource({ netns: SERVER, nflogGroup: 1, onLine: (l) => collector.onLine(l), log: (l) => console.error(l) });
+  const ulogd = new UlogdSource({ netns: SERVER, nflogGroup: 1, onEvent: (e) => collector.onKernelEvent(e), log: (l) => console.error(l) });
   await ulogd.start();
   collector.start();
   const load = spawn('ip', ['netns', 'exec', CLIENT, process.execPath, '-e', LOAD, SERVER_IP, String(RATE), String(SECONDS + 4)], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -6,7 +6,7 @@
 import type { FlowAction } from '../flows/index.js';
 import { FlowAggregator, type AggregationLevel, type FlowHalf } from './aggregate.js';
 import type { ClusterView, KernelRule } from './cluster-view.js';
-import { parseUlogdLine, type ConnSnapshot, type ConnTuple, type DeniedPacket } from './events.js';
+import { parseUlogdLine, type ConnEvent, type ConnSnapshot, type ConnTuple, type DeniedPacket } from './events.js';
 import type { FlowShipper } from './shipper.js';
 import { ConnTracker, type ConnActivity } from './tracker.js';
 
@@ -80,10 +80,12 @@ export class FlowCollector {
   /** One ulogd JSON line. */
   onLine(line: string): void {
     const e = parseUlogdLine(line);
-    if (e === undefined) {
-      this.stats.ignored++;
-      return;
-    }
+    if (e === undefined) this.stats.ignored++;
+    else this.onKernelEvent(e);
+  }
+
+  /** One parsed kernel event (from the reader thread). */
+  onKernelEvent(e: ConnEvent | DeniedPacket): void {
     if (e.kind === 'denied') this.onDenied(e);
     else {
       this.stats.events++;

@@ -5,11 +5,12 @@
 // netlink work; we only read lines.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseConntrackLine, type ConnSnapshot } from './events.js';
+import { parseConntrackLine, type ConnEvent, type ConnSnapshot, type DeniedPacket } from './events.js';
+import type { ReaderInput, ReaderMessage } from './ulogd-reader.js';
 
 export const ULOGD_BINARY = '/usr/sbin/ulogd';
 
@@ -53,12 +54,12 @@ export function ulogdConfig(o: { pluginDir: string; socketPath: string; logFile:
     '[ct1]',
     'hash_enable=0',
     'event_mask=0x00000005',
-    'netlink_socket_buffer_size=4194304',
-    'netlink_socket_buffer_maxsize=16777216',
+    'netlink_socket_buffer_size=8388608',
+    'netlink_socket_buffer_maxsize=67108864',
     '[log1]',
     `group=${o.nflogGroup}`,
-    'netlink_socket_buffer_size=4194304',
-    'netlink_socket_buffer_maxsize=16777216',
+    'netlink_socket_buffer_size=8388608',
+    'netlink_socket_buffer_maxsize=67108864',
     '[json1]',
     'mode="unix"',
     `file="${o.socketPath}"`,
@@ -108,19 +109,23 @@ export function dumpConntrack(netns: string | undefined): Promise<ConnSnapshot[]
 export interface UlogdOptions {
   readonly netns?: string;
   readonly nflogGroup: number;
-  readonly onLine: (line: string) => void;
+  readonly onEvent: (e: ConnEvent | DeniedPacket) => void;
   readonly log: (line: string) => void;
 }
 
-/** Runs ulogd2 in the namespace, restarting it if it dies, and hands every JSON line to `onLine`. */
+/**
+ * Runs ulogd2 in the namespace, restarting it if it dies, and hands every parsed event to
+ * `onEvent`. The socket is read in a worker thread (`ulogd-reader.ts`), so a busy collector never
+ * makes ulogd drop a message.
+ */
 export class UlogdSource {
-  private server: Server | undefined;
+  private reader: Worker | undefined;
   private child: ChildProcess | undefined;
   private stopped = false;
-  private readonly sockets = new Set<Socket>();
   private readonly base: string;
   restarts = 0;
-  lines = 0;
+  events = 0;
+  ignored = 0;
   failures = 0;
 
   constructor(private readonly o: UlogdOptions) {
@@ -133,44 +138,37 @@ export class UlogdSource {
     if (missing !== undefined || pluginDir === undefined) throw new Error(missing ?? 'ulogd2 plugins not found');
     const socketPath = `${this.base}.sock`;
     rmSync(socketPath, { force: true });
-    const server = createServer((sock) => this.attach(sock));
-    this.server = server;
+    const reader = new Worker(new URL('./ulogd-reader.js', import.meta.url), { workerData: { socketPath } satisfies ReaderInput });
+    this.reader = reader;
+    reader.unref();
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        server.on('error', (err) => this.o.log(`flow logs: event socket: ${err.message}`));
-        resolve();
+      reader.on('message', (m: ReaderMessage) => {
+        if (m.type === 'listening') resolve();
+        else if (m.type === 'error') {
+          reject(new Error(`flow logs: event socket: ${m.message}`));
+          this.o.log(`flow logs: event socket: ${m.message}`);
+        } else this.deliver(m.events, m.ignored);
+      });
+      reader.on('error', (err) => {
+        reject(err);
+        this.o.log(`flow logs: event reader failed: ${err.message}`);
       });
     });
     writeFileSync(`${this.base}.conf`, ulogdConfig({ pluginDir, socketPath, logFile: `${this.base}.log`, nflogGroup: this.o.nflogGroup }));
     this.spawn();
   }
 
-  private attach(sock: Socket): void {
-    this.sockets.add(sock);
-    let rest = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      const text = rest + chunk;
-      let from = 0;
-      for (let nl = text.indexOf('\n', from); nl >= 0; nl = text.indexOf('\n', from)) {
-        const line = text.slice(from, nl);
-        from = nl + 1;
-        if (line.length > 0) {
-          this.lines++;
-          try {
-            this.o.onLine(line);
-          } catch (err) {
-            // One bad line must not take the agent (and enforcement) down with it.
-            if (this.failures++ % 1000 === 0) this.o.log(`flow logs: a kernel event could not be processed (${this.failures} so far): ${err instanceof Error ? err.message : String(err)}`);
-          }
-        }
+  private deliver(events: readonly (ConnEvent | DeniedPacket)[], ignored: number): void {
+    this.ignored += ignored;
+    for (const e of events) {
+      this.events++;
+      try {
+        this.o.onEvent(e);
+      } catch (err) {
+        // One bad event must not take the agent (and enforcement) down with it.
+        if (this.failures++ % 1000 === 0) this.o.log(`flow logs: a kernel event could not be processed (${this.failures} so far): ${err instanceof Error ? err.message : String(err)}`);
       }
-      rest = text.slice(from);
-    });
-    sock.on('close', () => this.sockets.delete(sock));
-    sock.on('error', () => undefined);
+    }
   }
 
   private spawn(): void {
@@ -203,8 +201,13 @@ export class UlogdSource {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server === undefined ? r() : this.server.close(() => r())));
+    const reader = this.reader;
+    if (reader !== undefined) {
+      const exited = new Promise<void>((r) => reader.once('exit', () => r()));
+      reader.postMessage('close');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      await reader.terminate();
+    }
     for (const ext of ['.sock', '.conf', '.log']) rmSync(`${this.base}${ext}`, { force: true });
   }
 }

@@ -49,7 +49,7 @@ export async function startNodeCollection(o: NodeCollectionOptions): Promise<Nod
     ...(o.allowedLevel !== undefined ? { allowedLevel: o.allowedLevel } : {}),
     ...(o.deniedLevel !== undefined ? { deniedLevel: o.deniedLevel } : {}),
   });
-  const ulogd = new UlogdSource({ ...(o.netns !== undefined ? { netns: o.netns } : {}), nflogGroup: o.nflogGroup ?? 1, onLine: (l) => collector.onLine(l), log: o.log });
+  const ulogd = new UlogdSource({ ...(o.netns !== undefined ? { netns: o.netns } : {}), nflogGroup: o.nflogGroup ?? 1, onEvent: (e) => collector.onKernelEvent(e), log: o.log });
   await ulogd.start();
   collector.start();
   o.log(`flow logs on: ulogd pid ${ulogd.pid ?? '?'}, buckets of ${collector.flushMs} ms`);
