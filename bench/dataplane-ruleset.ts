@@ -44,7 +44,8 @@ const render: RenderOptions = { tableName: 'margay', podInterfacePrefix: 'mgy', 
 
 /** Calico-style, for comparison: per rule `… mark set ALLOW return`, checked after the policy. */
 function calicoLike(state: CalcState): string {
-  const m = renderModel(state, render);
+  // Sequential rendering: it holds a named set per selector, which this layout matches on.
+  const m = renderModel(state, { ...render, compileMinRules: Infinity });
   const lines = ['table inet calico', 'delete table inet calico', 'add table inet calico'];
   for (const s of m.sets.values()) {
     lines.push(`add set inet calico ${s.name} { type ${s.type};${s.interval ? ' flags interval;' : ''} }`);
@@ -136,7 +137,8 @@ async function main(): Promise<void> {
     }
 
     // Apply times, in a namespace of their own.
-    const base = renderModel(stateWith(10), render);
+    // Sequential rendering, so the selector peers live in a named set this part grows.
+    const base = renderModel(stateWith(10), { ...render, compileMinRules: Infinity });
     const setName = [...base.sets.keys()].find((n) => n.startsWith('s-') && n.endsWith('-4')) as string;
     for (const size of [10_000, 100_000]) {
       const a = withSetSize(base, setName, size);

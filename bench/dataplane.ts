@@ -6,11 +6,16 @@
 //      (`margay.io/applied-revision`, seen through a watch), and until a real TCP probe from the
 //      source gives the new verdict. p50/p99 of both.
 //   2. pod created → reachable: `labApply` of one new pod at a time, until a probe reaches it.
+//   3. churn: pods created (`labApply`: namespace, address, responder, API) and deleted (API) at
+//      100 operations a minute, half of them selected by a deny-all policy, while a prober in the
+//      source pod connects to every live test pod each round. Wrong verdicts: a connect to a pod
+//      that must be denied, a failure to a stable open pod, or to a new open pod after it was
+//      first reached. (A new open pod not reachable yet is fail-closed, not wrong.)
 // N is 200 when the lab comes up within 90 s, else 100, else 50 (`--pods N` forces one size).
 // Needs root, iproute2, nftables, and a built dist/ (run as dist/bench/dataplane.js).
 // Always takes the lab down, and checks no namespace of it is left.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +23,7 @@ import { labApply, labDown, labUp, listLabNamespaces, type LabState, type RawMan
 import { findResourceTypeByKind, type JsonObject } from '../src/api/index.js';
 import { decodeManifests } from '../src/resources/index.js';
 import { emit, numberOption, percentile } from './calc-common.js';
-import { NodeWatch, Prober, epochMs, labClient, type ProbeRequest } from './dataplane-support.js';
+import { ChurnProber, NodeWatch, Prober, epochMs, labClient, type ChurnAttempt, type ProbeRequest } from './dataplane-support.js';
 
 const BENCH = 'dataplane';
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
@@ -27,6 +32,10 @@ const POLICY = 'bench-toggle';
 const CHANGES = Math.min(1000, numberOption('changes', 100));
 const NEW_PODS = Math.min(20, numberOption('new-pods', 5));
 const UP_BUDGET_MS = 90_000;
+const CHURN_SECONDS = numberOption('churn-seconds', 60);
+const CHURN_PER_MINUTE = numberOption('churn-per-minute', 100);
+/** A churn probe that gets no connect within this counts as denied (generous: 2 shared cores). */
+const CHURN_TIMEOUT_MS = 1_000;
 const CHANGE_TIMEOUT_MS = 5_000;
 const PROBE: Omit<ProbeRequest, 'ip' | 'expect'> = { port: 80, intervalMs: 2, timeoutMs: 50, deadlineMs: CHANGE_TIMEOUT_MS };
 /** The whole run, lab included; past it the bench tears down and fails. */
@@ -73,14 +82,24 @@ function podOf(state: LabState, key: string): { ip: string; netns: string; node:
 let labDir: string | undefined;
 let labId: string | undefined;
 let prober: Prober | undefined;
+let churnProber: ChurnProber | undefined;
 let watch: NodeWatch | undefined;
 let cleaning: Promise<void> | undefined;
+let keepLogs = false;
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     prober?.stop();
+    churnProber?.stop();
     await watch?.stop();
     if (labDir !== undefined) {
+      // A failed run keeps the agents' logs (where the time went) before the lab goes.
+      const logs = join(labDir, 'lab', 'logs');
+      if (keepLogs && existsSync(logs)) {
+        const kept = mkdtempSync(join(tmpdir(), 'margay-bench-dataplane-logs-'));
+        for (const f of readdirSync(logs).filter((n) => n.startsWith('agent-') || n.startsWith('control-plane'))) copyFileSync(join(logs, f), join(kept, f));
+        console.error(`bench: agent logs kept in ${kept}`);
+      }
       await labDown({ dir: join(labDir, 'lab') }, log).catch((err: unknown) => console.error(`bench: lab down failed: ${String(err)}`));
       rmSync(labDir, { recursive: true, force: true });
     }
@@ -141,6 +160,7 @@ async function main(): Promise<void> {
   const agentMs: number[] = [];
   const probeMs: number[] = [];
   const byVerdict: Record<'allow' | 'deny', { agent: number[]; probe: number[] }> = { allow: { agent: [], probe: [] }, deny: { agent: [], probe: [] } };
+  const changes: Change[] = [];
   for (let k = 0; k < CHANGES; k++) {
     const allow = k % 2 === 0;
     const verdict = prober.probe({ ...PROBE, ip: target.ip, expect: allow });
@@ -151,6 +171,7 @@ async function main(): Promise<void> {
     if (!probed.matched) throw new Error(`change ${k}: the probe never saw ${allow ? 'allow' : 'deny'} within ${CHANGE_TIMEOUT_MS} ms`);
     agentMs.push(agentsAt - t0);
     probeMs.push(Math.max(0, probed.at - t0));
+    changes.push({ revision, t0, agentsAt, probeAt: probed.at, allow });
     const split = byVerdict[allow ? 'allow' : 'deny'];
     split.agent.push(agentsAt - t0);
     split.probe.push(Math.max(0, probed.at - t0));
@@ -170,6 +191,7 @@ async function main(): Promise<void> {
   const probeNote = { probe: `TCP from ${src.node} to ${target.node}; new attempt every ${PROBE.intervalMs} ms; deny = SYN of the first attempt unanswered within ${PROBE.timeoutMs} ms` };
   emit(BENCH, 'policy-write-to-probe-verdict/p50', p.p50, 'ms', { ...common, ...probeNote });
   emit(BENCH, 'policy-write-to-probe-verdict/p99', p.p99, 'ms', { ...common, ...probeNote, ...probeSplit, max: p.max });
+  breakdown(state, changes, common);
 
   // 2. Pods created with labApply → reachable from the source pod.
   const createMs: number[] = [];
@@ -187,6 +209,187 @@ async function main(): Promise<void> {
   }
   const c = summary(createMs);
   emit(BENCH, 'pod-create-to-reachable/p50', c.p50, 'ms', { ...extra, new_pods: NEW_PODS, max: c.max, lab_apply_p50_ms: summary(applyMs).p50, from: 'labApply call (netns, responder, API, agents) to first TCP connect from the source pod' });
+
+  // 3. Churn with probes running.
+  const denied = await client.patch(type, NS, POLICY, 'merge', { spec: { ingress: [] } });
+  await watch.reached(String((denied.metadata as JsonObject).resourceVersion), CHANGE_TIMEOUT_MS);
+  await churn(state, client, src.netns, extra);
+}
+
+interface Change {
+  readonly revision: string;
+  readonly t0: number;
+  readonly agentsAt: number;
+  readonly probeAt: number;
+  readonly allow: boolean;
+}
+
+interface Flush {
+  readonly at: number;
+  readonly revision: string;
+  readonly renderMs: number;
+  readonly nftMs: number;
+  readonly sinceFirstChangeMs: number;
+}
+
+/** The agents' own log lines (`applied revision R: … render X ms, nft Y ms, Z ms since the first change`), per node. */
+function agentFlushes(state: LabState): Map<string, Flush[]> {
+  const out = new Map<string, Flush[]>();
+  const re = /^(\S+) agent (\S+): applied revision (\d+): .* render ([\d.]+) ms, nft ([\d.]+) ms, ([\d.]+) ms since the first change/;
+  for (const node of NODES) {
+    const file = join(state.dir, 'logs', `agent-${node}.log`);
+    if (!existsSync(file)) continue;
+    const list: Flush[] = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = re.exec(line);
+      if (m === null) continue;
+      list.push({ at: Date.parse(m[1] as string), revision: m[3] as string, renderMs: Number(m[4]), nftMs: Number(m[5]), sinceFirstChangeMs: Number(m[6]) });
+    }
+    out.set(node, list);
+  }
+  return out;
+}
+
+/**
+ * Where write → enforced goes, from the agents' logs: write → the last agent's flush done (event
+ * delivery + batch + calc + render + nft), the nft and render time of that flush, and flush done →
+ * the bench seeing every report (status patch + watch). And, for allows, how long after every
+ * agent reported the probe first connected.
+ */
+function breakdown(state: LabState, changes: readonly Change[], common: Record<string, unknown>): void {
+  const flushes = agentFlushes(state);
+  const toFlush: number[] = [];
+  const nft: number[] = [];
+  const render: number[] = [];
+  const report: number[] = [];
+  const allowAfterReport: number[] = [];
+  for (const c of changes) {
+    let last: Flush | undefined;
+    for (const list of flushes.values()) {
+      const f = list.find((x) => BigInt(x.revision) >= BigInt(c.revision) && x.at >= c.t0 - 5);
+      if (f !== undefined && (last === undefined || f.at > last.at)) last = f;
+    }
+    if (last !== undefined) {
+      toFlush.push(last.at - c.t0);
+      nft.push(last.nftMs);
+      render.push(last.renderMs);
+      report.push(c.agentsAt - last.at);
+    }
+    if (c.allow) allowAfterReport.push(c.probeAt - c.agentsAt);
+  }
+  if (toFlush.length === 0) return;
+  const line = (metric: string, xs: number[], extra: Record<string, unknown> = {}) => {
+    const m = summary(xs);
+    emit(BENCH, `${metric}/p50`, m.p50, 'ms', { ...common, p99: +m.p99.toFixed(1), max: +m.max.toFixed(1), ...extra });
+  };
+  line('breakdown/write-to-last-agent-flushed', toFlush, { what: 'API write returned → the slowest agent logged its flush (ms clock of the log line)' });
+  line('breakdown/nft-apply-of-that-flush', nft);
+  line('breakdown/render-of-that-flush', render);
+  line('breakdown/flush-to-reports-seen', report, { what: 'status patch on the Node + the bench watch' });
+  line('breakdown/allow-probe-after-reports', allowAfterReport, { what: 'first connect after every agent reported (negative: before)' });
+}
+
+interface ChurnTarget {
+  readonly key: string;
+  readonly expect: 'allow' | 'deny';
+  readonly churned: boolean;
+  readonly createdAt: number;
+  firstOkAt?: number;
+  /** Taken out of the probe list at this time; later attempts are not judged. */
+  removedAt?: number;
+}
+
+async function churn(state: LabState, client: ReturnType<typeof labClient>, srcNetns: string, extra: Record<string, unknown>): Promise<void> {
+  const podType = findResourceTypeByKind('v1', 'Pod');
+  if (podType === undefined) throw new Error('the API does not serve Pod');
+  const targets = new Map<string, ChurnTarget>(); // by IP
+  const wrong: string[] = [];
+  let attempts = 0;
+  let pendingFailures = 0;
+  const firstReach: number[] = [];
+  const judge = (a: ChurnAttempt) => {
+    const t = targets.get(a.ip);
+    if (t === undefined || (t.removedAt !== undefined && a.start >= t.removedAt - CHURN_TIMEOUT_MS)) return;
+    attempts++;
+    if (t.expect === 'deny') {
+      if (a.ok) wrong.push(`${t.key} (deny) connected at +${Math.round(a.start - t.createdAt)} ms`);
+      return;
+    }
+    if (a.ok) {
+      if (t.firstOkAt === undefined && t.churned) firstReach.push(a.end - t.createdAt);
+      t.firstOkAt ??= a.end;
+      return;
+    }
+    if (!t.churned || (t.firstOkAt !== undefined && a.start > t.firstOkAt)) wrong.push(`${t.key} (allow) failed at +${Math.round(a.start - t.createdAt)} ms`);
+    else pendingFailures++;
+  };
+  churnProber = new ChurnProber(srcNetns, 200, CHURN_TIMEOUT_MS, judge);
+  const publish = () => churnProber?.setTargets([...targets].filter(([, t]) => t.removedAt === undefined).map(([ip]) => ({ ip, port: 80 })));
+  // Stable: the denied target and four open fillers on every node.
+  const t0 = epochMs();
+  targets.set(podOf(state, `${NS}/p0`).ip, { key: `${NS}/p0`, expect: 'deny', churned: false, createdAt: t0 });
+  for (const k of [2, 3, 4, 5]) targets.set(podOf(state, `${NS}/p${k}`).ip, { key: `${NS}/p${k}`, expect: 'allow', churned: false, createdAt: t0 });
+  publish();
+  await sleep(2_000);
+  const live: { name: string; ip: string }[] = [];
+  // Creations and deletions each at half the rate, in two loops (a slow labApply must not hold
+  // the deletions back); creations are sequential because labApply owns the lab's state file.
+  const slotMs = 120_000 / CHURN_PER_MINUTE;
+  const end = epochMs() + CHURN_SECONDS * 1000;
+  let created = 0;
+  let deleted = 0;
+  const started = epochMs();
+  const creates = (async () => {
+    while (epochMs() < end) {
+      const slot = epochMs();
+      const name = `churn${created}`;
+      const role = created % 2 === 0 ? 'target' : 'open';
+      const after = await labApply({ dir: state.dir, ...inputs([podObject(name, NODES[created % NODES.length] as string, role)], `bench-churn-${created}.yaml`) }, () => undefined);
+      const pod = podOf(after, `${NS}/${name}`);
+      // Judged from the moment labApply returns (the API has it): a deny pod must never answer.
+      targets.set(pod.ip, { key: `${NS}/${name}`, expect: role === 'target' ? 'deny' : 'allow', churned: true, createdAt: slot });
+      publish();
+      live.push({ name, ip: pod.ip });
+      created++;
+      const wait = slotMs - (epochMs() - slot);
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  const deletes = (async () => {
+    await sleep(slotMs * 4); // a few pods first
+    while (epochMs() < end) {
+      const slot = epochMs();
+      const victim = live.length > 2 ? live.shift() : undefined;
+      if (victim !== undefined) {
+        const t = targets.get(victim.ip);
+        if (t !== undefined) t.removedAt = epochMs();
+        publish();
+        await client.delete(podType, NS, victim.name);
+        deleted++;
+      }
+      const wait = slotMs - (epochMs() - slot);
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  await Promise.all([creates, deletes]);
+  await sleep(CHURN_TIMEOUT_MS + 500);
+  churnProber.stop();
+  churnProber = undefined;
+  const minutes = (epochMs() - started) / 60_000;
+  const reach = firstReach.length > 0 ? summary(firstReach) : undefined;
+  emit(BENCH, 'churn/wrong-verdicts', wrong.length, 'count', {
+    ...extra,
+    target: 0,
+    seconds: CHURN_SECONDS,
+    operations_per_minute: +((created + deleted) / minutes).toFixed(1),
+    created,
+    deleted,
+    probe_attempts: attempts,
+    not_yet_programmed_failures: pendingFailures,
+    new_open_pod_first_reached_p50_ms: reach?.p50,
+    new_open_pod_first_reached_p99_ms: reach?.p99,
+    ...(wrong.length > 0 ? { examples: wrong.slice(0, 5).join('; ') } : {}),
+  });
 }
 
 const watchdog = setTimeout(() => {
@@ -205,6 +408,7 @@ try {
   await main();
 } catch (err) {
   failed = true;
+  keepLogs = true;
   console.error(`bench: failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
 } finally {
   await cleanup();

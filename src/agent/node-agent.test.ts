@@ -132,6 +132,27 @@ test('changes are batched: one apply at most batchMs after the first change', as
   assert.deepEqual(dataplane.last?.endpoints, ['pod:a/p1', 'pod:a/p3', 'pod:a/p4']);
 });
 
+test('a change after a quiet batchMs is applied at once (leading edge); a storm still batches', async () => {
+  const { timers, dataplane, agent, reports } = setup();
+  agent.onUpsert(ns('a'));
+  agent.onSynced();
+  await timers.advance(0);
+  await timers.advance(50);
+  const before = dataplane.applies;
+  agent.onUpsert(pod('a', 'p1', 'n1', '10.0.0.1'));
+  await timers.advance(0);
+  assert.equal(dataplane.applies, before + 1, 'no batch delay after a quiet period');
+  assert.equal(reports.at(-1)?.latencyMs, 0);
+  agent.onUpsert(pod('a', 'p2', 'n1', '10.0.0.2'));
+  await timers.advance(5);
+  agent.onUpsert(pod('a', 'p3', 'n1', '10.0.0.3'));
+  await timers.advance(14);
+  assert.equal(dataplane.applies, before + 1, 'within batchMs of the last flush: waits');
+  await timers.advance(1);
+  assert.equal(dataplane.applies, before + 2);
+  assert.equal(reports.at(-1)?.changes, 2);
+});
+
 test('an update that changes nothing the engine sees (e.g. an annotation) triggers no apply', async () => {
   const { timers, dataplane, agent } = setup();
   const n = ns('a');

@@ -41,7 +41,10 @@ export interface NodeAgentOptions {
   readonly node: string;
   readonly dataplane: AgentDataplane;
   readonly log: (line: string) => void;
-  /** Flush at most this long after the first change of a batch (default 20 ms). */
+  /**
+   * Flushes at most once per this many ms (default 20): a change after a quiet period is applied
+   * at once; changes arriving within batchMs of the last flush wait for the next batch.
+   */
   readonly batchMs?: number;
   /** Retry delay after a failed apply (default 1000 ms). */
   readonly retryMs?: number;
@@ -109,6 +112,7 @@ export class NodeAgent {
   private pending = 0;
   private firstChangeAt: number | undefined;
   private renderDirty = false;
+  private lastFlushEnd = -Infinity;
   private appliedRevision: string | undefined;
   readonly counts = { objects: 0, skipped: 0, rejected: 0, flushes: 0, writes: 0, failures: 0 };
 
@@ -185,7 +189,7 @@ export class NodeAgent {
   onRenderInputsChanged(): void {
     this.renderDirty = true;
     this.firstChangeAt ??= this.timers.now();
-    this.schedule(this.batchMs);
+    this.schedule(this.batchDelay());
   }
 
   /** Applies what is pending now (also what the batch timer calls). */
@@ -195,6 +199,7 @@ export class NodeAgent {
     if (!this.synced || this.stopped) return Promise.resolve();
     this.flushing = this.doFlush().finally(() => {
       this.flushing = undefined;
+      this.lastFlushEnd = this.timers.now();
       if ((this.pending > 0 || this.renderDirty) && !this.stopped) this.schedule(this.batchMs);
     });
     return this.flushing;
@@ -273,7 +278,16 @@ export class NodeAgent {
   private touch(): void {
     this.renderDirty = true;
     this.firstChangeAt ??= this.timers.now();
-    this.schedule(this.batchMs);
+    this.schedule(this.batchDelay());
+  }
+
+  /**
+   * Leading edge: after a quiet batchMs the change goes out at once (a lone policy write should
+   * not wait for a batch that never fills); within batchMs of the last flush it waits, so a storm
+   * still costs one flush per batchMs.
+   */
+  private batchDelay(): number {
+    return Math.max(0, this.lastFlushEnd + this.batchMs - this.timers.now());
   }
 
   /** Arms the batch timer unless one is armed or a flush runs (it re-arms when it ends). */

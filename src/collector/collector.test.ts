@@ -37,7 +37,7 @@ describe('collector: parsing', () => {
     assert.deepEqual(p.tuple, { proto: 6, srcIp: '10.9.0.1', dstIp: '10.9.0.2', srcPort: 53734, dstPort: 81 });
     assert.equal(p.bytes, 60);
     assert.deepEqual(parseDenyPrefix(p.prefix), { direction: 'ingress', ruleId: 7 });
-    assert.equal(parseDenyPrefix('mgy e 7 '), undefined, "a Log rule's prefix is not a deny");
+    assert.equal(parseDenyPrefix('mgy L e 7 '), undefined, "a Log rule's prefix is not a deny");
   });
 
   it('reads conntrack -L lines, including protocols without ports (whose own id= comes first)', () => {

@@ -3,6 +3,7 @@
 // the source pod's half (`reporter: src`, egress rule id from the ct mark's high 16 bits) and the
 // destination pod's half (`dst`, the low 16 bits). A denied packet's log prefix names the
 // direction and the rule; egress denies are the source's half, ingress denies the destination's.
+import { parseLogPrefix, ruleIdsOfCtMark } from '../dataplane/index.js';
 import type { FlowAction } from '../flows/index.js';
 import { FlowAggregator, type AggregationLevel, type FlowHalf } from './aggregate.js';
 import type { ClusterView, KernelRule } from './cluster-view.js';
@@ -37,11 +38,10 @@ export interface CollectorStats {
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
 export const protoName = (n: number): string => PROTO_NAMES[n] ?? String(n);
 
-/** `mgy D e 12 ` → direction and rule id of a deny; anything else (Log rules' prefixes) → undefined. */
+/** A deny's direction and rule id from its log prefix (the dataplane's format); a Log rule's or a foreign prefix → undefined. */
 export function parseDenyPrefix(prefix: string): { direction: 'egress' | 'ingress'; ruleId: number } | undefined {
-  const m = /^mgy D ([ei]) (\d+)/.exec(prefix);
-  if (m === null) return undefined;
-  return { direction: m[1] === 'e' ? 'egress' : 'ingress', ruleId: Number(m[2]) };
+  const p = parseLogPrefix(prefix);
+  return p?.action === 'deny' ? { direction: p.direction, ruleId: p.ruleId } : undefined;
 }
 
 /** How long a denied 5-tuple counts as the same attempt (TCP gives up on a SYN after ~2 minutes). */
@@ -137,8 +137,7 @@ export class FlowCollector {
   }
 
   private addActivity(a: ConnActivity): void {
-    const egressId = (a.mark >>> 16) & 0xffff;
-    const ingressId = a.mark & 0xffff;
+    const { egress: egressId, ingress: ingressId } = ruleIdsOfCtMark(a.mark);
     const key = `${a.id}`;
     if (this.local(a.tuple.srcIp)) this.aggregator.add(this.half(a.tuple, 'src', 'allow', egressId === 0 ? undefined : this.o.ruleOf(egressId), key, a.started, a.completed, a.delta));
     if (this.local(a.tuple.dstIp)) this.aggregator.add(this.half(a.tuple, 'dst', 'allow', ingressId === 0 ? undefined : this.o.ruleOf(ingressId), key, a.started, a.completed, a.delta));
@@ -175,11 +174,24 @@ export class FlowCollector {
     this.stats.lastFlushMs = performance.now() - started;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Ships what has been seen, within `deadlineMs` (the agent must stop promptly; whatever does
+   * not make it is lost, as when the node goes down). No final table snapshot: events suffice.
+   */
+  async stop(deadlineMs = 1000): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
-    await this.o.shipper.flush();
+    const final = (async () => {
+      await this.flushing;
+      this.o.view.refresh();
+      for (const a of this.tracker.drain()) this.addActivity(a);
+      const end = this.now();
+      const logs = this.aggregator.flush(this.windowStart, end);
+      this.windowStart = end;
+      if (logs.length > 0) this.o.shipper.enqueue(logs);
+      await this.o.shipper.flush();
+    })().catch((err: unknown) => this.o.log(`flow logs: final flush failed: ${err instanceof Error ? err.message : String(err)}`));
+    await Promise.race([final, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
   }
 
   /** Connections tracked now (for the agent's status line). */

@@ -196,16 +196,16 @@ export class UlogdSource {
     this.stopped = true;
     const child = this.child;
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      // ulogd holds nothing worth flushing: kill it outright, so the agent stops at once.
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      child.kill('SIGKILL');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]);
     }
     const reader = this.reader;
     if (reader !== undefined) {
       const exited = new Promise<void>((r) => reader.once('exit', () => r()));
       reader.postMessage('close');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
       await reader.terminate();
     }
     for (const ext of ['.sock', '.conf', '.log']) rmSync(`${this.base}${ext}`, { force: true });

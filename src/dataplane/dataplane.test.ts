@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { deltaText, programText, renderModel, renderRuleset, RuleIdRegistry, ruleIdsOfCtMark, normalizeNets } from './index.js';
+import { deltaText, programText, renderModel, renderRuleset, RuleIdRegistry, ruleIdsOfCtMark, normalizeNets, parseLogPrefix } from './index.js';
 import { BASIC, OPTIONS, clusterFromYaml } from './fixtures.test.js';
 
 test('golden: a small state renders the expected layout', () => {
@@ -16,16 +16,26 @@ test('golden: a small state renders the expected layout', () => {
   assert.ok(lines.includes('add element inet margay n-3bjdojakwhqem-4 { 10.65.0.2 . tcp . 8080 }'));
   assert.ok(lines.includes('add element inet margay s-3qoubg3ykf21z-4 { 10.65.0.3 }'));
   assert.ok(!/add rule .*10\.65\./.test(text), 'no address is expanded into a rule');
-  // Log, then the Allow with two port alternatives in a helper chain, then Deny with nets/notNets.
-  assert.ok(lines.includes('add rule inet margay p-1oazgtonuflmm-i meta nfproto ipv4 ip saddr @s-32ncb4schh2pg-4 log prefix "mgy i 1 " group 7'));
-  assert.ok(lines.includes('add rule inet margay r-1idq0z15wkver th dport 9000 ct mark set ct mark & 0xffff0000 | 0x00000002 accept'));
-  assert.ok(lines.includes('add rule inet margay r-1idq0z15wkver ip daddr . meta l4proto . th dport @n-3bjdojakwhqem-4 ct mark set ct mark & 0xffff0000 | 0x00000002 accept'));
-  assert.ok(lines.includes('add rule inet margay p-1oazgtonuflmm-i meta nfproto ipv4 meta l4proto 6 ip saddr @c-3soqsjk7k87cl-4 ip saddr != @c-1y8y4aechhmsk-4 drop'));
-  // Tier chain: jump, pass check, end-of-tier Deny; endpoint chain: tiers, profile, default drop.
-  assert.ok(text.includes('add rule inet margay t-0mzpalda9w1um jump p-1oazgtonuflmm-i\nadd rule inet margay t-0mzpalda9w1um meta mark & 0x01000000 == 0x01000000 meta mark set meta mark & 0xfeffffff return\nadd rule inet margay t-0mzpalda9w1um drop\n'));
-  assert.ok(text.includes('add rule inet margay e-31niihtmnwjs1 jump t-0mzpalda9w1um\nadd rule inet margay e-31niihtmnwjs1 jump f-0xfejwafgb5dd-i\nadd rule inet margay e-31niihtmnwjs1 drop\n'));
+  // Policies are flattened into the tier chain: Log, then the Allow with two port alternatives
+  // in a helper chain, then Deny with nets/notNets (logged before the drop), then the end of tier.
+  const tier = 't-322t6uf88zzwg';
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith(`add rule inet margay ${tier} `)).map((l) => l.slice(`add rule inet margay ${tier} `.length)),
+    [
+      'meta nfproto ipv4 ip saddr @s-32ncb4schh2pg-4 log prefix "mgy L i 1 " group 7',
+      'meta nfproto ipv6 ip6 saddr @s-32ncb4schh2pg-6 log prefix "mgy L i 1 " group 7',
+      'meta nfproto ipv4 meta l4proto 6 ip saddr @s-3qoubg3ykf21z-4 jump r-09md5fpjignkf',
+      'meta nfproto ipv6 meta l4proto 6 ip6 saddr @s-3qoubg3ykf21z-6 jump r-09md67rrc4rlh',
+      'meta nfproto ipv4 meta l4proto 6 ip saddr @c-3soqsjk7k87cl-4 ip saddr != @c-1y8y4aechhmsk-4 log prefix "mgy D i 3 " group 7 drop',
+      'log prefix "mgy D i 8 " group 7 drop',
+    ],
+  );
+  assert.ok(lines.includes('add rule inet margay r-09md5fpjignkf th dport 9000 ct mark set ct mark & 0xffff0000 | 0x00000002 accept'));
+  assert.ok(lines.includes('add rule inet margay r-09md5fpjignkf ip daddr . meta l4proto . th dport @n-3bjdojakwhqem-4 ct mark set ct mark & 0xffff0000 | 0x00000002 accept'));
+  // Endpoint chain: tiers, profile, then the implicit drop, logged with its own rule id.
+  assert.ok(text.includes(`add rule inet margay e-3e57s3fgyg67s jump ${tier}\nadd rule inet margay e-3e57s3fgyg67s jump f-0xfejwafgb5dd-i\nadd rule inet margay e-3e57s3fgyg67s log prefix "mgy D i 7 " group 7 drop\n`));
   // Dispatch by interface; endpoints with the same lists share a chain; unknown pod interfaces drop.
-  assert.ok(lines.includes('add element inet margay ingress-dispatch { "mgy-client" : goto e-2luhw0uepujxs, "mgy-other" : goto e-2luhw0uepujxs, "mgy-web" : goto e-31niihtmnwjs1 }'));
+  assert.ok(lines.includes('add element inet margay ingress-dispatch { "mgy-client" : goto e-3seaca05ngwlf, "mgy-other" : goto e-3seaca05ngwlf, "mgy-web" : goto e-3e57s3fgyg67s }'));
   assert.deepEqual(
     lines.filter((l) => l.startsWith('add rule inet margay fwd-ingress')),
     [
@@ -37,6 +47,70 @@ test('golden: a small state renders the expected layout', () => {
   );
   // Same state, same text.
   assert.equal(renderRuleset(clusterFromYaml(BASIC).state, OPTIONS), text);
+});
+
+test('golden: a run of simple rules is one verdict-map lookup that decides like the rules in order', () => {
+  const yaml = BASIC.slice(0, BASIC.indexOf('apiVersion: projectcalico.org/v3')) + `apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: app}
+spec:
+  selector: role == 'web'
+  types: [Ingress]
+  ingress:
+  - {action: Deny, protocol: TCP, source: {selector: "role == 'other'"}, destination: {ports: [81]}}
+  - {action: Allow, protocol: TCP, source: {selector: "role != 'web'"}, destination: {ports: ['80:81']}}
+  - {action: Pass, source: {selector: "role == 'other'"}}
+  - {action: Allow, protocol: UDP, source: {nets: [10.65.0.0/24]}, destination: {notPorts: [53]}}
+`;
+  const m = renderModel(clusterFromYaml(yaml).state, OPTIONS);
+  const tier = [...m.chains.values()].find((c) => c.name.startsWith('t-'));
+  assert.deepEqual(tier?.rules, ['ip saddr . meta l4proto . th dport vmap @v-2wf5z085bfdhw-4', 'log prefix "mgy D i 9 " group 7 drop']);
+  const map = m.maps.get('v-2wf5z085bfdhw-4');
+  assert.equal(map?.type, 'ipv4_addr . inet_proto . inet_service');
+  assert.equal(map?.interval, true);
+  assert.equal(m.maps.has('v-2wf5z085bfdhw-6'), false, 'no IPv6 peer can match: no map');
+  const allowUdp = 'goto a-0w23loaqh5thk'; // rule 3, id 4
+  const allowTcp = 'goto a-0w23o0hdy65kq'; // rule 1, id 2
+  assert.deepEqual(
+    [...(map?.elements ?? [])],
+    [
+      ['10.65.0.0-10.65.0.2 . 17 . 0-52', allowUdp],
+      ['10.65.0.0-10.65.0.2 . 17 . 54-65535', allowUdp],
+      ['10.65.0.3 . 6 . 80-81', allowTcp],
+      ['10.65.0.3 . 17 . 0-52', allowUdp],
+      ['10.65.0.3 . 17 . 54-65535', allowUdp],
+      // "other": Deny wins on 81, Allow on 80, Pass (leave the tier) for everything else.
+      ['10.65.0.4 . 0-5 . 0-65535', 'return'],
+      ['10.65.0.4 . 6 . 0-79', 'return'],
+      ['10.65.0.4 . 6 . 80', allowTcp],
+      ['10.65.0.4 . 6 . 81', 'goto x-0w23nmga1c3k7'],
+      ['10.65.0.4 . 6 . 82-65535', 'return'],
+      ['10.65.0.4 . 7-255 . 0-65535', 'return'],
+      ['10.65.0.5-10.65.0.255 . 17 . 0-52', allowUdp],
+      ['10.65.0.5-10.65.0.255 . 17 . 54-65535', allowUdp],
+    ],
+  );
+  assert.deepEqual(m.chains.get('x-0w23nmga1c3k7')?.rules, ['log prefix "mgy D i 1 " group 7 drop']);
+  assert.deepEqual(m.chains.get('a-0w23loaqh5thk')?.rules, ['ct mark set ct mark & 0xffff0000 | 0x00000004 accept']);
+});
+
+test('log prefixes read back; implicit drops have entries of their own', () => {
+  assert.deepEqual(parseLogPrefix('mgy D e 12 '), { action: 'deny', direction: 'egress', ruleId: 12 });
+  assert.deepEqual(parseLogPrefix('mgy L i 3 '), { action: 'log', direction: 'ingress', ruleId: 3 });
+  assert.equal(parseLogPrefix('mgy D x 3 '), undefined);
+  assert.equal(parseLogPrefix('mgy D e 0 '), undefined);
+  assert.equal(parseLogPrefix('something else'), undefined);
+  const ids = new RuleIdRegistry();
+  renderModel(clusterFromYaml(BASIC).state, { ...OPTIONS, ruleIds: ids });
+  const implicit = ids.entries().filter((e) => e.owner === 'implicit');
+  assert.deepEqual(
+    implicit.map((e) => [e.implicit, e.direction, e.tier, e.name, e.ruleIndex, e.action]),
+    [
+      ['no-profile-match', 'egress', '', '', -1, 'Deny'],
+      ['no-profile-match', 'ingress', '', '', -1, 'Deny'],
+      ['end-of-tier', 'ingress', 'default', '', -1, 'Deny'],
+    ],
+  );
 });
 
 test('rule ids are stable across renders and name the rule; ct mark splits into egress and ingress', () => {

@@ -32,5 +32,17 @@ export {
   type NftVerdictMap,
   type SetType,
 } from './model.js';
-export { RuleIdRegistry, ruleIdsOfCtMark, MAX_RULE_ID, OVERFLOW_RULE_ID, type RuleIdEntry } from './rule-ids.js';
+export {
+  RuleIdRegistry,
+  ruleIdsOfCtMark,
+  ruleIdsInRules,
+  logPrefix,
+  parseLogPrefix,
+  MAX_RULE_ID,
+  OVERFLOW_RULE_ID,
+  type RuleIdEntry,
+  type ImplicitDrop,
+  type LogPrefixInfo,
+} from './rule-ids.js';
+export { compileRun, paintPlane, type SimpleRule, type Box, type AddrTerm, type AddrInterval } from './compile.js';
 export { shortHash } from './names.js';

@@ -16,9 +16,15 @@ export interface NftSet {
   readonly elements: readonly string[];
 }
 
-/** A `type ifname : verdict` map: interface name → verdict text (`goto CHAIN`). */
+/**
+ * A verdict map: key text → verdict text (`goto CHAIN`, `return`). Dispatch maps are keyed by
+ * interface name; compiled rule runs by `address . l4proto . port` with intervals.
+ */
 export interface NftVerdictMap {
   readonly name: string;
+  /** Key type; default `ifname`. */
+  readonly type?: string;
+  readonly interval?: boolean;
   readonly elements: ReadonlyMap<string, string>;
 }
 
@@ -51,8 +57,18 @@ function elementLines(verb: 'add' | 'delete', t: string, name: string, elements:
   return out;
 }
 
-function mapElement(iface: string, verdict: string): string {
-  return `${quote(iface)} : ${verdict}`;
+function mapDecl(t: string, m: NftVerdictMap): string {
+  return `add map inet ${t} ${m.name} { type ${m.type ?? 'ifname'} : verdict;${m.interval === true ? ' flags interval;' : ''} }`;
+}
+
+/** Interface names are quoted; concatenation keys are written as they are. */
+function mapKey(m: NftVerdictMap, key: string): string {
+  return (m.type ?? 'ifname') === 'ifname' ? quote(key) : key;
+}
+
+function mapElements(verb: 'add' | 'delete', t: string, m: NftVerdictMap, entries: readonly (readonly [string, string | undefined])[]): string[] {
+  const texts = entries.map(([k, v]) => (v === undefined ? mapKey(m, k) : `${mapKey(m, k)} : ${v}`));
+  return elementLines(verb, t, m.name, texts);
 }
 
 export function quote(s: string): string {
@@ -80,14 +96,11 @@ export function programText(m: RulesetModel): string {
     lines.push(setDecl(t, s));
     lines.push(...elementLines('add', t, s.name, s.elements));
   }
-  for (const map of sorted(m.maps)) lines.push(`add map inet ${t} ${map.name} { type ifname : verdict; }`);
+  for (const map of sorted(m.maps)) lines.push(mapDecl(t, map));
   const chains = sorted(m.chains);
   for (const c of chains) if (c.base === undefined) lines.push(chainDecl(t, c));
   for (const c of chains) if (c.base === undefined) lines.push(...ruleLines(t, c));
-  for (const map of sorted(m.maps)) {
-    const els = [...map.elements].sort(([a], [b]) => cmp(a, b)).map(([k, v]) => mapElement(k, v));
-    if (els.length > 0) lines.push(`add element inet ${t} ${map.name} { ${els.join(', ')} }`);
-  }
+  for (const map of sorted(m.maps)) lines.push(...mapElements('add', t, map, [...map.elements].sort(([a], [b]) => cmp(a, b))));
   for (const c of chains) {
     if (c.base === undefined) continue;
     lines.push(chainDecl(t, c));
@@ -100,7 +113,7 @@ export function programText(m: RulesetModel): string {
  * What turns `prev` into `next`, as one transaction; '' when they are equal. Order keeps every
  * reference valid at each step: new sets and elements (deletes before adds, so an address and a
  * CIDR holding it never overlap), new chains declared, changed and new chains filled, map
- * elements changed, removed chains flushed then deleted, removed sets and maps deleted. A change
+ * elements changed, removed chains flushed, removed maps deleted, removed chains deleted, removed sets deleted. A change
  * of table name or base-chain spec falls back to the full program.
  */
 export function deltaText(prev: RulesetModel, next: RulesetModel): string {
@@ -114,6 +127,7 @@ export function deltaText(prev: RulesetModel, next: RulesetModel): string {
   const lines: string[] = [];
   for (const s of sorted(next.sets)) {
     const old = prev.sets.get(s.name);
+    if (old === undefined && prev.maps.has(s.name)) return programText(next);
     if (old === undefined || old.type !== s.type || old.interval !== s.interval) {
       if (old !== undefined) return programText(next);
       lines.push(setDecl(t, s));
@@ -124,7 +138,11 @@ export function deltaText(prev: RulesetModel, next: RulesetModel): string {
     lines.push(...elementLines('delete', t, s.name, removed));
     lines.push(...elementLines('add', t, s.name, added));
   }
-  for (const map of sorted(next.maps)) if (!prev.maps.has(map.name)) lines.push(`add map inet ${t} ${map.name} { type ifname : verdict; }`);
+  for (const map of sorted(next.maps)) {
+    const old = prev.maps.get(map.name);
+    if (old === undefined) lines.push(mapDecl(t, map));
+    else if ((old.type ?? 'ifname') !== (map.type ?? 'ifname') || old.interval !== map.interval) return programText(next);
+  }
   const chains = sorted(next.chains);
   for (const c of chains) if (!prev.chains.has(c.name)) lines.push(chainDecl(t, c));
   for (const c of chains) {
@@ -137,17 +155,19 @@ export function deltaText(prev: RulesetModel, next: RulesetModel): string {
   }
   for (const map of sorted(next.maps)) {
     const old = prev.maps.get(map.name)?.elements ?? new Map<string, string>();
-    const del: string[] = [];
-    const add: string[] = [];
-    for (const [k, v] of old) if (map.elements.get(k) !== v) del.push(quote(k));
-    for (const [k, v] of map.elements) if (old.get(k) !== v) add.push(mapElement(k, v));
-    if (del.length > 0) lines.push(`delete element inet ${t} ${map.name} { ${del.sort().join(', ')} }`);
-    if (add.length > 0) lines.push(`add element inet ${t} ${map.name} { ${add.sort().join(', ')} }`);
+    const del: [string, undefined][] = [];
+    const add: [string, string][] = [];
+    for (const [k, v] of old) if (map.elements.get(k) !== v) del.push([k, undefined]);
+    for (const [k, v] of map.elements) if (old.get(k) !== v) add.push([k, v]);
+    // Deletes first: an interval map rejects an element overlapping one still there.
+    lines.push(...mapElements('delete', t, map, del.sort(([a], [b]) => cmp(a, b))));
+    lines.push(...mapElements('add', t, map, add.sort(([a], [b]) => cmp(a, b))));
   }
   const gone = sorted(prev.chains).filter((c) => !next.chains.has(c.name));
   for (const c of gone) if (c.rules.length > 0) lines.push(`flush chain inet ${t} ${c.name}`);
-  for (const c of gone) lines.push(`delete chain inet ${t} ${c.name}`);
+  // Maps before chains: a removed map's verdicts may name removed chains.
   for (const map of sorted(prev.maps)) if (!next.maps.has(map.name)) lines.push(`delete map inet ${t} ${map.name}`);
+  for (const c of gone) lines.push(`delete chain inet ${t} ${c.name}`);
   for (const s of sorted(prev.sets)) if (!next.sets.has(s.name)) lines.push(`delete set inet ${t} ${s.name}`);
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
@@ -176,8 +196,7 @@ export function repairText(m: RulesetModel, chains: Iterable<string>, sets: Iter
     const map = m.maps.get(name);
     if (map === undefined) continue;
     lines.push(`flush map inet ${t} ${name}`);
-    const els = [...map.elements].sort(([a], [b]) => cmp(a, b)).map(([k, v]) => mapElement(k, v));
-    if (els.length > 0) lines.push(`add element inet ${t} ${name} { ${els.join(', ')} }`);
+    lines.push(...mapElements('add', t, map, [...map.elements].sort(([a], [b]) => cmp(a, b))));
   }
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }

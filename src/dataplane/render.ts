@@ -5,7 +5,8 @@ import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/index.js';
 import type { CalcState, EndpointPolicies, RuleSets } from '../calc/index.js';
 import type { Direction, Entity, NormRule, PortRange } from '../policy/index.js';
 import { NameTable } from './names.js';
-import { RuleIdRegistry } from './rule-ids.js';
+import { RuleIdRegistry, logPrefix, type ImplicitDrop } from './rule-ids.js';
+import { compileRun, addrInterval, type AddrInterval, type AddrTerm, type Box, type SimpleRule } from './compile.js';
 import {
   deltaText,
   programText,
@@ -28,8 +29,13 @@ export interface RenderOptions {
   readonly logGroup: number;
   /** Where rule ids live; pass the same registry to every render of one node. */
   readonly ruleIds?: RuleIdRegistry;
-  /** The packet-mark bit that carries "Pass" out of a policy chain (default 0x01000000). */
+  /** The packet-mark bit that carries "Pass" out of a helper chain (default 0x01000000). */
   readonly passMark?: number;
+  /**
+   * Runs of at least this many simple rules are compiled into one verdict-map lookup (default
+   * 2; `Infinity` writes every rule sequentially, for comparison).
+   */
+  readonly compileMinRules?: number;
 }
 
 /** Fixed names. Everything else is named by a hash of what it stands for. */
@@ -68,7 +74,9 @@ class Renderer {
   private readonly names = new NameTable();
   private readonly sets = new Map<string, NftSet>();
   private readonly chains = new Map<string, NftChain>();
+  private readonly maps = new Map<string, NftVerdictMap>();
   private readonly ids: RuleIdRegistry;
+  private readonly minRun: number;
   private readonly pass: number;
   private readonly prefixes: readonly string[];
   private readonly t: string;
@@ -79,6 +87,7 @@ class Renderer {
   ) {
     this.ids = o.ruleIds ?? new RuleIdRegistry();
     this.pass = o.passMark ?? 0x01000000;
+    this.minRun = Math.max(1, o.compileMinRules ?? 2);
     this.prefixes = typeof o.podInterfacePrefix === 'string' ? [o.podInterfacePrefix] : o.podInterfacePrefix;
     this.t = o.tableName;
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(this.t)) throw new BugError(`bad nftables table name ${this.t}`);
@@ -87,12 +96,18 @@ class Renderer {
   render(): RulesetModel {
     const egress = new Map<string, string>();
     const ingress = new Map<string, string>();
-    // Deterministic: policies and profiles in id order, so a fresh registry numbers them the same.
+    // Deterministic: rule ids of policies and profiles in id order, so a fresh registry numbers
+    // them the same whatever the endpoints are.
     for (const id of [...this.state.policies.keys()].sort()) {
-      for (const d of ['ingress', 'egress'] as const) this.policyChain(id, d);
+      const a = this.state.policies.get(id);
+      for (const d of ['ingress', 'egress'] as const) {
+        if (a === undefined || !a.policy.types[d]) continue;
+        (a.policy[d] ?? []).forEach((rule, pos) => this.ids.idFor('policy', id, a.policy.tier, d, pos, rule));
+      }
     }
     for (const name of [...this.state.profiles.keys()].sort()) {
-      for (const d of ['ingress', 'egress'] as const) this.profileChain(name, d);
+      const a = this.state.profiles.get(name);
+      for (const d of ['ingress', 'egress'] as const) a?.profile[d].forEach((rule, pos) => this.ids.idFor('profile', name, undefined, d, pos, rule));
     }
     for (const id of [...this.state.endpoints.keys()].sort()) {
       const ep = this.state.endpoints.get(id) as EndpointPolicies;
@@ -106,6 +121,7 @@ class Renderer {
     const maps = new Map<string, NftVerdictMap>([
       [MAP_EGRESS, { name: MAP_EGRESS, elements: egress }],
       [MAP_INGRESS, { name: MAP_INGRESS, elements: ingress }],
+      ...this.maps,
     ]);
     return { table: this.t, sets: this.sets, maps, chains: this.chains };
   }
@@ -145,100 +161,193 @@ class Renderer {
     return `meta mark set meta mark & ${hex(~this.pass)}`;
   }
 
+  private logText(kind: 'D' | 'L', d: Direction, id: number): string {
+    return `log prefix ${quote(logPrefix(kind, d, id))} group ${this.o.logGroup}`;
+  }
+
+  private allowText(d: Direction, id: number): string {
+    const mark = d === 'egress' ? `ct mark set ct mark & 0x0000ffff | ${hex(id << 16)}` : `ct mark set ct mark & 0xffff0000 | ${hex(id)}`;
+    return `${mark} accept`;
+  }
+
+  /** A drop no rule states, logged with its own rule id so flow logs can say why. */
+  private implicitDrop(kind: ImplicitDrop, d: Direction, tier: string, policy: string): string {
+    return `${this.logText('D', d, this.ids.implicitId(kind, d, tier, policy))} drop`;
+  }
+
   private endpointChain(ep: EndpointPolicies, d: Direction): string {
     const rules: string[] = [this.clearPass()];
     for (const tp of ep[d]) rules.push(`jump ${this.tierChain(tp.tier, tp.policies, d)}`);
+    let profiles = 0;
     for (const name of ep.endpoint.profiles) {
-      if (this.state.profiles.has(name)) rules.push(`jump ${this.profileChain(name, d)}`);
+      if (!this.state.profiles.has(name)) continue;
+      rules.push(`jump ${this.profileChain(name, d)}`);
+      profiles++;
     }
-    rules.push('drop');
+    rules.push(this.implicitDrop(profiles > 0 ? 'no-profile-match' : 'no-profile', d, '', ''));
     // Endpoints with the same lists share one chain: only the dispatch map differs.
     const name = this.names.name('e', `${d}|${rules.join('\n')}`);
     return this.addChain({ name, rules });
   }
 
+  /**
+   * One chain per (direction, tier, policy list), shared by the endpoints with that list: the
+   * rules of its policies in order, flattened (Pass = `return` to the endpoint chain, which goes
+   * on with the next tier), then the tier's default action. Named by the list, not the content,
+   * so an edited rule is a flush-and-refill and a compiled map's element delta.
+   */
   private tierChain(tier: string, policies: readonly string[], d: Direction): string {
-    const t = this.state.tiers.get(tier);
-    const passed = `meta mark & ${hex(this.pass)} == ${hex(this.pass)} ${this.clearPass()} return`;
-    const rules: string[] = [];
+    const name = this.names.name('t', `${d}|${tier}|${policies.join('\n')}`);
+    if (this.chains.has(name)) return name;
+    const flat: FlatRule[] = [];
+    let missing: string | undefined;
     for (const id of policies) {
-      const chain = this.state.policies.has(id) ? this.policyChain(id, d) : undefined;
-      if (chain === undefined) {
-        rules.push('drop'); // a listed policy we do not have: fail closed
+      const active = this.state.policies.get(id);
+      if (active === undefined) {
+        missing = id; // a listed policy we do not have: fail closed
         break;
       }
-      rules.push(`jump ${chain}`, passed);
+      if (!active.policy.types[d]) continue;
+      const sets = active[d];
+      (active.policy[d] ?? []).forEach((rule, pos) => {
+        const rs = sets[pos];
+        if (rs === undefined) throw new BugError(`${id}: no sets for rule ${pos}`);
+        flat.push({ rule, rs, id: this.ids.idFor('policy', id, active.policy.tier, d, pos, rule) });
+      });
     }
-    // End of tier: its default action (an unknown tier denies).
-    if ((t?.defaultAction ?? 'Deny') === 'Deny') rules.push('drop');
-    const name = this.names.name('t', `${d}|${tier}|${rules.join('\n')}`);
+    const rules = this.sequence(name, d, flat);
+    if (missing !== undefined) rules.push(this.implicitDrop('missing-policy', d, tier, missing));
+    else if ((this.state.tiers.get(tier)?.defaultAction ?? 'Deny') === 'Deny') rules.push(this.implicitDrop('end-of-tier', d, tier, ''));
     return this.addChain({ name, rules });
   }
 
-  private policyChain(id: string, d: Direction): string {
-    const active = this.state.policies.get(id);
-    if (active === undefined) throw new BugError(`policy ${id} not active`);
-    const name = this.names.name('p', `policy|${id}`, d === 'ingress' ? '-i' : '-e');
-    if (this.chains.has(name)) return name;
-    const rules = active.policy.types[d] ? active.policy[d] ?? [] : [];
-    const lines = this.ruleLines(name, 'policy', id, active.policy.tier, d, rules, active[d], false);
-    return this.addChain({ name, rules: lines });
-  }
-
+  /** A profile's rules; Pass (`return`) ends the profile and the next one is tried, as the evaluator does. */
   private profileChain(profile: string, d: Direction): string {
     const active = this.state.profiles.get(profile);
     if (active === undefined) throw new BugError(`profile ${profile} not active`);
     const name = this.names.name('f', `profile|${profile}`, d === 'ingress' ? '-i' : '-e');
     if (this.chains.has(name)) return name;
-    const lines = this.ruleLines(name, 'profile', profile, undefined, d, active.profile[d], active[d], true);
-    return this.addChain({ name, rules: lines });
+    const sets = active[d];
+    const flat = active.profile[d].map((rule, pos) => {
+      const rs = sets[pos];
+      if (rs === undefined) throw new BugError(`${profile}: no sets for rule ${pos}`);
+      return { rule, rs, id: this.ids.idFor('profile', profile, undefined, d, pos, rule) };
+    });
+    return this.addChain({ name, rules: this.sequence(name, d, flat) });
   }
 
-  private ruleLines(
-    chain: string,
-    owner: 'policy' | 'profile',
-    ownerName: string,
-    tier: string | undefined,
-    d: Direction,
-    rules: readonly NormRule[],
-    sets: readonly RuleSets[],
-    isProfile: boolean,
-  ): string[] {
+  /**
+   * Rules in order: maximal runs of simple rules (see `isSimple`) of at least `compileMinRules`
+   * become one verdict-map lookup per family; every other rule is written as it is.
+   */
+  private sequence(chain: string, d: Direction, flat: readonly FlatRule[]): string[] {
     const out: string[] = [];
-    rules.forEach((rule, pos) => {
-      const rs = sets[pos];
-      if (rs === undefined) throw new BugError(`${ownerName}: no sets for rule ${pos}`);
-      const id = this.ids.idFor(owner, ownerName, tier, d, pos, rule);
-      out.push(...this.rule(chain, pos, rule, rs, id, d, isProfile));
+    let run: { fr: FlatRule; pos: number }[] = [];
+    let runNo = 0;
+    const flush = () => {
+      if (run.length >= this.minRun) out.push(...this.compiledRun(chain, runNo++, d, run.map((r) => r.fr)));
+      else for (const r of run) out.push(...this.rule(chain, r.pos, r.fr.rule, r.fr.rs, r.fr.id, d));
+      run = [];
+    };
+    flat.forEach((fr, pos) => {
+      if (neverMatches(fr.rule)) return;
+      if (isSimple(fr.rule, d)) {
+        run.push({ fr, pos });
+        return;
+      }
+      flush();
+      out.push(...this.rule(chain, pos, fr.rule, fr.rs, fr.id, d));
     });
+    flush();
     return out;
   }
 
-  /** The verdict text of a rule, in its own chain (`inSub`: a helper chain of one rule). */
-  private action(rule: NormRule, id: number, d: Direction, isProfile: boolean, inSub: boolean): string {
-    switch (rule.action) {
-      case 'Allow': {
-        const mark = d === 'egress' ? `ct mark set ct mark & 0x0000ffff | ${hex(id << 16)}` : `ct mark set ct mark & 0xffff0000 | ${hex(id)}`;
-        return `${mark} accept`;
+  /** One `peer . l4proto . dport vmap` lookup per family deciding the whole run. */
+  private compiledRun(chain: string, runNo: number, d: Direction, run: readonly FlatRule[]): string[] {
+    const out: string[] = [];
+    const actions = new Map<string, NftChain>();
+    for (const f of [4, 6] as const) {
+      const sets = new Map<string, AddrInterval[]>();
+      const simple: SimpleRule[] = [];
+      for (const fr of run) {
+        const s = this.simpleRule(fr, d, f, sets, actions);
+        if (s !== undefined) simple.push(s);
       }
+      const elements = compileRun(f, simple, sets);
+      if (elements.size === 0) continue;
+      // Action chains only for the rules that decide somewhere (a shadowed rule needs none).
+      for (const v of new Set(elements.values())) {
+        const chain = actions.get(v);
+        if (chain !== undefined) this.addChain(chain);
+      }
+      const name = this.names.name('v', `${chain}|${runNo}`, `-${f}`);
+      this.maps.set(name, { name, type: `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`, interval: true, elements });
+      out.push(`${f === 4 ? 'ip' : 'ip6'} ${d === 'ingress' ? 'saddr' : 'daddr'} . meta l4proto . th dport vmap @${name}`);
+    }
+    return out;
+  }
+
+  /** A simple rule for one family's compiler; undefined when it cannot match in that family. */
+  private simpleRule(fr: FlatRule, d: Direction, f: Family, sets: Map<string, AddrInterval[]>, actions: Map<string, NftChain>): SimpleRule | undefined {
+    const { rule, rs, id } = fr;
+    if (rule.ipVersion !== undefined && rule.ipVersion !== f) return undefined;
+    const peer = d === 'ingress' ? rule.source : rule.destination;
+    const ps = d === 'ingress' ? rs.source : rs.destination;
+    const terms: AddrTerm[] = [];
+    const netsTerm = (nets: readonly Cidr[], negate: boolean): boolean => {
+      const texts = nets.filter((n) => n.family === f).map((n) => n.text);
+      if (texts.length === 0) return false;
+      const key = `n:${texts.join(',')}`;
+      if (!sets.has(key)) sets.set(key, intervalsOf(texts, f));
+      terms.push({ key, negate });
+      return true;
+    };
+    const setTerm = (id: string, negate: boolean) => {
+      const key = `s:${id}`;
+      if (!sets.has(key)) {
+        const spec = this.state.ipSets.get(id);
+        if (spec === undefined) throw new BugError(`IP set ${id} missing`);
+        sets.set(key, intervalsOf(spec.members, f));
+      }
+      terms.push({ key, negate });
+    };
+    if (peer.nets !== undefined && !netsTerm(peer.nets, false)) return undefined;
+    if (peer.notNets !== undefined) netsTerm(peer.notNets, true);
+    if (ps.selector !== undefined) setTerm(ps.selector, false);
+    if (ps.notSelector !== undefined) setTerm(ps.notSelector, true);
+    const boxes = boxesOf(rule);
+    if (boxes.length === 0) return undefined;
+    if (rule.action === 'Pass') return { terms, boxes, verdict: 'return' }; // leave the tier (or the profile)
+    const chain: NftChain =
+      rule.action === 'Allow'
+        ? { name: this.names.name('a', `${d}|${id}`), rules: [this.allowText(d, id)] }
+        : { name: this.names.name('x', `${d}|${id}`), rules: [`${this.logText('D', d, id)} drop`] };
+    const verdict = `goto ${chain.name}`;
+    actions.set(verdict, chain);
+    return { terms, boxes, verdict };
+  }
+
+  /** The verdict text of a rule, in its own chain (`inSub`: a helper chain of one rule). */
+  private action(rule: NormRule, id: number, d: Direction, inSub: boolean): string {
+    switch (rule.action) {
+      case 'Allow':
+        return this.allowText(d, id);
       case 'Deny':
-        return 'drop';
+        return `${this.logText('D', d, id)} drop`;
       case 'Pass':
-        // In a profile Pass ends the profile (the next one is tried), as the evaluator does.
-        if (isProfile) return 'return';
-        return `meta mark set meta mark | ${hex(this.pass)} return`;
+        // Straight in a tier or profile chain, Pass is `return`; from a helper chain it sets
+        // the pass bit, which the rule after the jump turns into the `return`.
+        return inSub ? `meta mark set meta mark | ${hex(this.pass)} return` : 'return';
       case 'Log': {
-        const log = `log prefix ${quote(`mgy ${d === 'egress' ? 'e' : 'i'} ${id} `)} group ${this.o.logGroup}`;
+        const log = this.logText('L', d, id);
         // In a helper chain, stop after the first matching alternative so one packet logs once.
         return inSub ? `${log} return` : log;
       }
     }
   }
 
-  private rule(chain: string, pos: number, rule: NormRule, rs: RuleSets, id: number, d: Direction, isProfile: boolean): string[] {
-    // Services and domains never match a packet here (the evaluator agrees: no snapshot
-    // carries services, packets carry no domain), so the rule is left out.
-    for (const peer of [rule.source, rule.destination]) if (peer.services !== undefined || peer.domains !== undefined) return [];
+  private rule(chain: string, pos: number, rule: NormRule, rs: RuleSets, id: number, d: Direction): string[] {
+    if (neverMatches(rule)) return [];
     const familySpecific =
       rule.ipVersion !== undefined ||
       rule.icmp !== undefined ||
@@ -251,16 +360,16 @@ class Renderer {
       if (body === undefined) continue;
       const { pos: matches, neg, alts } = body;
       if (neg.length === 0 && alts.length <= 1) {
-        out.push([...matches, ...(alts[0] ?? []), this.action(rule, id, d, isProfile, false)].join(' '));
+        out.push([...matches, ...(alts[0] ?? []), this.action(rule, id, d, false)].join(' '));
         continue;
       }
       // Negated conjunctions and alternatives need a helper chain: each negation returns
       // (the rule does not match), then the first matching alternative takes the action.
       const sub = this.names.name('r', `${chain}|${pos}|${f ?? 'any'}`);
-      const subRules = [...neg.map((n) => `${n} return`), ...alts.map((a) => [...a, this.action(rule, id, d, isProfile, true)].join(' '))];
+      const subRules = [...neg.map((n) => `${n} return`), ...alts.map((a) => [...a, this.action(rule, id, d, true)].join(' '))];
       this.addChain({ name: sub, rules: subRules });
       out.push([...matches, `jump ${sub}`].join(' '));
-      if (rule.action === 'Pass' && !isProfile) out.push(`meta mark & ${hex(this.pass)} == ${hex(this.pass)} return`);
+      if (rule.action === 'Pass') out.push(`meta mark & ${hex(this.pass)} == ${hex(this.pass)} ${this.clearPass()} return`);
     }
     return out;
   }
@@ -276,12 +385,15 @@ class Renderer {
     if (f !== undefined) pos.push(`meta nfproto ipv${f}`);
     if (rule.protocol !== undefined) pos.push(`meta l4proto ${rule.protocol}`);
     if (rule.notProtocol !== undefined) pos.push(`meta l4proto != ${rule.notProtocol}`);
-    const icmpKw = f === 6 ? 'icmpv6' : 'icmp';
+    // The header follows the rule's protocol (the evaluator does not tie ICMP to a family);
+    // without one, the packet's family decides.
+    const icmpV6 = rule.protocol === 58 || (rule.protocol !== 1 && f === 6);
+    const icmpKw = icmpV6 ? 'icmpv6' : 'icmp';
     const icmpText = (m: { type?: number; code?: number }) => {
       const parts: string[] = [];
       if (m.type !== undefined) parts.push(`${icmpKw} type ${m.type}`);
       if (m.code !== undefined) parts.push(`${icmpKw} code ${m.code}`);
-      return parts.length > 0 ? parts.join(' ') : `meta l4proto ${f === 6 ? 58 : 1}`;
+      return parts.length > 0 ? parts.join(' ') : `meta l4proto ${icmpV6 ? 58 : 1}`;
     };
     if (rule.icmp !== undefined) pos.push(icmpText(rule.icmp));
     if (rule.notIcmp !== undefined) neg.push(icmpText(rule.notIcmp));
@@ -376,6 +488,81 @@ class Renderer {
     if (!this.sets.has(name)) this.sets.set(name, { name, type: f === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: true, elements });
     return name;
   }
+}
+
+interface FlatRule {
+  readonly rule: NormRule;
+  readonly rs: RuleSets;
+  readonly id: number;
+}
+
+/** Services and domains never match a packet here (the evaluator agrees: no snapshot carries services, packets carry no domain). */
+function neverMatches(rule: NormRule): boolean {
+  return [rule.source, rule.destination].some((p) => p.services !== undefined || p.domains !== undefined);
+}
+
+/**
+ * A rule the run compiler takes: Allow, Deny or Pass on the peer's address (nets, selector and
+ * their negations), protocol and destination port ranges. Anything on the local side, source
+ * ports, named ports and ICMP fields stay sequential rules.
+ */
+function isSimple(rule: NormRule, d: Direction): boolean {
+  if (rule.action === 'Log' || rule.icmp !== undefined || rule.notIcmp !== undefined) return false;
+  const local = d === 'ingress' ? rule.destination : rule.source;
+  if (local.nets || local.notNets || local.selector || local.notSelector) return false;
+  if (rule.source.ports || rule.source.notPorts) return false;
+  return !rule.destination.ports?.named.length && !rule.destination.notPorts?.named.length;
+}
+
+/** The (protocol, destination port) points a simple rule matches, as the evaluator reads them. */
+function boxesOf(rule: NormRule): Box[] {
+  let protos: [number, number][];
+  if (rule.protocol !== undefined) protos = [[rule.protocol, rule.protocol]];
+  else if (rule.notProtocol !== undefined)
+    protos = ([[0, rule.notProtocol - 1], [rule.notProtocol + 1, 255]] as [number, number][]).filter(([a, b]) => a <= b);
+  else protos = [[0, 255]];
+  const dst = rule.destination;
+  const ranges = dst.ports === undefined ? undefined : dst.ports.ranges.map((r) => [r.first, r.last] as [number, number]);
+  const ports = subtract(ranges ?? [[0, 65535]], (dst.notPorts?.ranges ?? []).map((r) => [r.first, r.last] as [number, number]));
+  const boxes: Box[] = [];
+  for (const [a, b] of protos) {
+    let cur = a;
+    for (const pp of PORT_PROTOCOLS) {
+      if (pp < a || pp > b) continue;
+      // A packet of a protocol without ports never matches `ports` and always passes `notPorts`.
+      if (cur < pp && ranges === undefined) boxes.push({ p0: cur, p1: pp - 1, q0: 0, q1: 65535 });
+      for (const [q0, q1] of ports) boxes.push({ p0: pp, p1: pp, q0, q1 });
+      cur = pp + 1;
+    }
+    if (cur <= b && ranges === undefined) boxes.push({ p0: cur, p1: b, q0: 0, q1: 65535 });
+  }
+  return boxes;
+}
+
+/** `a` minus `b`, both lists of closed integer intervals. */
+function subtract(a: readonly [number, number][], b: readonly [number, number][]): [number, number][] {
+  let out = a.map(([x, y]) => [x, y] as [number, number]);
+  for (const [c, e] of b) {
+    const next: [number, number][] = [];
+    for (const [x, y] of out) {
+      if (e < x || c > y) next.push([x, y]);
+      else {
+        if (x < c) next.push([x, c - 1]);
+        if (e < y) next.push([e + 1, y]);
+      }
+    }
+    out = next;
+  }
+  return out;
+}
+
+function intervalsOf(members: Iterable<string>, f: Family): AddrInterval[] {
+  const out: AddrInterval[] = [];
+  for (const m of members) {
+    const iv = addrInterval(f, m);
+    if (iv !== undefined) out.push(iv);
+  }
+  return out;
 }
 
 function portsText(ranges: readonly PortRange[]): string {

@@ -5,12 +5,21 @@ import { canonicalJson } from '../calc/index.js';
 import type { Direction, NormRule, RuleAction } from '../policy/index.js';
 import { shortHash } from './names.js';
 
+/**
+ * Why a packet was dropped with no rule deciding: the end of a tier whose default action is
+ * Deny, a listed policy the node does not have (fail closed), the end of the endpoint's profiles,
+ * or an endpoint with neither a deciding policy nor a profile.
+ */
+export type ImplicitDrop = 'end-of-tier' | 'missing-policy' | 'no-profile-match' | 'no-profile';
+
 /** What a rule id stands for. */
 export interface RuleIdEntry {
   readonly id: number;
-  readonly owner: 'policy' | 'profile';
-  /** Policy id (`tier/ns/name`) or profile name. */
+  /** `implicit`: one of the drops no rule states (`implicit` says which; ruleIndex -1). */
+  readonly owner: 'policy' | 'profile' | 'implicit';
+  /** Policy id (`tier/ns/name`) or profile name; for implicit drops the policy id or ''. */
   readonly name: string;
+  /** The tier; for implicit drops always present ('' for the endpoint-level drops). */
   readonly tier?: string;
   readonly direction: Direction;
   /** Index of the rule in the user's policy (`NormRule.index`). */
@@ -19,6 +28,7 @@ export interface RuleIdEntry {
   readonly position: number;
   readonly ruleName?: string;
   readonly action: RuleAction;
+  readonly implicit?: ImplicitDrop;
 }
 
 /** The largest id; ct mark holds two 16-bit ids. When exhausted, rules get `OVERFLOW_RULE_ID`. */
@@ -36,6 +46,8 @@ export class RuleIdRegistry {
   private readonly byId = new Map<number, RuleIdEntry>();
   private next = 1;
   private readonly free: number[] = [];
+  /** Canonical-content hashes by rule object: the calc state keeps unchanged rules' objects. */
+  private readonly contentOf = new WeakMap<NormRule, string>();
 
   idFor(
     owner: 'policy' | 'profile',
@@ -45,13 +57,13 @@ export class RuleIdRegistry {
     position: number,
     rule: NormRule,
   ): number {
-    const key = `${owner}|${name}|${direction}|${position}|${shortHash(canonicalJson(rule))}`;
-    const known = this.byKey.get(key);
-    if (known !== undefined) return known.id;
-    let id: number;
-    if (this.next <= MAX_RULE_ID) id = this.next++;
-    else id = this.free.shift() ?? OVERFLOW_RULE_ID;
-    const entry: RuleIdEntry = {
+    let content = this.contentOf.get(rule);
+    if (content === undefined) {
+      content = shortHash(canonicalJson(rule));
+      this.contentOf.set(rule, content);
+    }
+    const key = `${owner}|${name}|${direction}|${position}|${content}`;
+    return this.allocate(key, (id) => ({
       id,
       owner,
       name,
@@ -61,7 +73,22 @@ export class RuleIdRegistry {
       position,
       ...(rule.name !== undefined ? { ruleName: rule.name } : {}),
       action: rule.action,
-    };
+    }));
+  }
+
+  /** The id of an implicit drop: per direction, kind, tier ('' for none) and policy ('' for none). */
+  implicitId(kind: ImplicitDrop, direction: Direction, tier: string, policy: string): number {
+    const key = `implicit|${kind}|${direction}|${tier}|${policy}`;
+    return this.allocate(key, (id) => ({ id, owner: 'implicit', name: policy, tier, direction, ruleIndex: -1, position: -1, action: 'Deny', implicit: kind }));
+  }
+
+  private allocate(key: string, make: (id: number) => RuleIdEntry): number {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known.id;
+    let id: number;
+    if (this.next <= MAX_RULE_ID) id = this.next++;
+    else id = this.free.shift() ?? OVERFLOW_RULE_ID;
+    const entry = make(id);
     this.byKey.set(key, entry);
     if (id !== OVERFLOW_RULE_ID) this.byId.set(id, entry);
     return id;
@@ -87,6 +114,44 @@ export class RuleIdRegistry {
   entries(): RuleIdEntry[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
+}
+
+/**
+ * The NFLOG prefix of a Deny (`D`) or Log (`L`) rule or an implicit drop: `mgy D e 12 ` (at most
+ * 16 characters, well under nftables' 63). The collector reads it back with `parseLogPrefix`.
+ */
+export function logPrefix(kind: 'D' | 'L', direction: Direction, id: number): string {
+  return `mgy ${kind} ${direction === 'egress' ? 'e' : 'i'} ${id} `;
+}
+
+export interface LogPrefixInfo {
+  readonly action: 'deny' | 'log';
+  readonly direction: Direction;
+  readonly ruleId: number;
+}
+
+/** `mgy D e 12 ` → {deny, egress, 12}; undefined for a prefix Margay did not write. */
+export function parseLogPrefix(prefix: string): LogPrefixInfo | undefined {
+  const m = /^mgy ([DL]) ([ei]) (\d{1,5}) ?$/.exec(prefix);
+  if (m === null) return undefined;
+  const ruleId = Number(m[3]);
+  if (ruleId < 1 || ruleId > OVERFLOW_RULE_ID) return undefined;
+  return { action: m[1] === 'D' ? 'deny' : 'log', direction: m[2] === 'e' ? 'egress' : 'ingress', ruleId };
+}
+
+/** Every rule id a model uses (ct marks and log prefixes): what the registry may not release. */
+export function ruleIdsInRules(rules: Iterable<string>): Set<number> {
+  const used = new Set<number>();
+  const re = /ct mark set ct mark & 0x(?:0000ffff|ffff0000) \| 0x([0-9a-f]{8})|log prefix "mgy [DL] [ei] (\d+) "/g;
+  for (const rule of rules) {
+    for (const match of rule.matchAll(re)) {
+      if (match[1] !== undefined) {
+        const v = parseInt(match[1], 16);
+        used.add(v > 0xffff ? v >>> 16 : v);
+      } else if (match[2] !== undefined) used.add(Number(match[2]));
+    }
+  }
+  return used;
 }
 
 /** Splits a connection's ct mark into the egress and ingress rule ids (0 = none). */

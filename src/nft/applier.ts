@@ -9,6 +9,7 @@ import {
   renderModel,
   repairText,
   RuleIdRegistry,
+  ruleIdsInRules,
   type RenderOptions,
   type RulesetModel,
 } from '../dataplane/index.js';
@@ -49,6 +50,13 @@ export class NftApplier {
   private applied: RulesetModel | undefined;
   /** The table as read back right after our last write: what resync compares against. */
   private expected: Readback | undefined;
+  /**
+   * The read-back after a write runs in the background (it used to double the time before an
+   * apply returned and the agent could report); resync waits for it. `writeGen` tells a read
+   * that raced a later write, which is then dropped (that write's own read replaces it).
+   */
+  private pendingRead: Promise<void> | undefined;
+  private writeGen = 0;
 
   constructor(options: NftApplierOptions) {
     this.ruleIds = options.render.ruleIds ?? new RuleIdRegistry();
@@ -92,11 +100,11 @@ export class NftApplier {
         this.stats.writes++;
         this.applied = desired;
         this.ruleIds.retain(usedRuleIds(desired));
-        const back = await this.readback();
-        this.expected = back.ok ? back.value : undefined;
+        this.expectAfterWrite();
         return { ok: true, wrote: true };
       }
       this.stats.failures++;
+      this.writeGen++;
       this.applied = undefined;
       error = r.stderr.trim() || `nft exited ${r.code}`;
     }
@@ -109,6 +117,12 @@ export class NftApplier {
    * only the chains, sets and maps whose content drifted are flushed and refilled.
    */
   async resync(): Promise<ResyncResult> {
+    await this.pendingRead;
+    if (this.applied !== undefined && this.expected === undefined) {
+      // The read after the last write was lost (it raced another write): take the table as it is now.
+      const back = await this.readback();
+      if (back.ok) this.expected = back.value;
+    }
     if (this.applied === undefined || this.expected === undefined) {
       const r = await this.apply();
       return r.ok ? (r.wrote ? { ok: true, drift: true, repaired: ['table'] } : { ok: true, drift: false }) : r;
@@ -136,6 +150,7 @@ export class NftApplier {
     }
     this.stats.writes++;
     this.stats.repairs++;
+    this.writeGen++;
     const again = await this.readback();
     this.expected = again.ok ? again.value : undefined;
     return { ok: true, drift: true, repaired: changed };
@@ -143,9 +158,30 @@ export class NftApplier {
 
   /** Deletes the table (the agent's uninstall; a dying agent leaves it in place, fail closed). */
   async remove(): Promise<void> {
+    await this.pendingRead;
+    this.writeGen++;
     await this.run(['-f', '-'], `table inet ${this.tableName}\ndelete table inet ${this.tableName}\n`);
     this.applied = undefined;
     this.expected = undefined;
+  }
+
+  /** Starts the read-back of what a write left; kept only if no other write came in between. */
+  private expectAfterWrite(): void {
+    const gen = ++this.writeGen;
+    this.expected = undefined;
+    const read: Promise<void> = this.readback()
+      .then((back) => {
+        if (gen === this.writeGen) this.expected = back.ok ? back.value : undefined;
+      })
+      .finally(() => {
+        if (this.pendingRead === read) this.pendingRead = undefined;
+      });
+    this.pendingRead = read;
+  }
+
+  /** Waits for a read-back in flight (tests and shutdown). */
+  async settled(): Promise<void> {
+    await this.pendingRead;
   }
 
   private async readback(): Promise<{ ok: true; value: Readback } | { ok: false }> {
@@ -157,19 +193,7 @@ export class NftApplier {
 }
 
 function usedRuleIds(m: RulesetModel): Set<number> {
-  const used = new Set<number>();
-  const re = /ct mark set ct mark & 0x(?:0000ffff|ffff0000) \| 0x([0-9a-f]{8})|log prefix "mgy [ei] (\d+) "/g;
-  for (const c of m.chains.values()) {
-    for (const rule of c.rules) {
-      for (const match of rule.matchAll(re)) {
-        if (match[1] !== undefined) {
-          const v = parseInt(match[1], 16);
-          used.add(v > 0xffff ? v >>> 16 : v);
-        } else if (match[2] !== undefined) used.add(Number(match[2]));
-      }
-    }
-  }
-  return used;
+  return ruleIdsInRules([...m.chains.values()].flatMap((c) => c.rules));
 }
 
 /** `nft -j list table` output → per object (`chain:NAME`, `set:NAME`, `map:NAME`, `table:`) canonical JSON without handles. */

@@ -48,6 +48,24 @@ spec:
   - action: Deny
     protocol: TCP
     source: {nets: [10.0.0.0/8], notNets: [10.66.0.0/16]}
+---
+# A run of simple rules: compiled into one verdict-map lookup per family.
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: client-out, namespace: app}
+spec:
+  selector: role == 'client'
+  types: [Egress]
+  egress:
+  - action: Deny
+    protocol: TCP
+    destination: {selector: role == 'other', ports: [7000]}
+  - action: Allow
+    protocol: TCP
+    destination: {selector: role == 'web', ports: [8080, 9000]}
+  - action: Allow
+    protocol: TCP
+    destination: {nets: [10.65.0.0/24], notPorts: [9000]}
 ${extraRule}`;
 }
 
@@ -104,7 +122,10 @@ describe('nftables in network namespaces', { skip }, () => {
   test('a delta leaves the kernel exactly as the full program does; resync repairs drift and otherwise writes nothing', async () => {
     const a = cluster(manifests());
     const b = cluster(
-      manifests().replace('destination: {ports: [http, 9000]}', 'destination: {ports: [http, 9001]}').replace("role == 'other'", "role != 'client'"),
+      manifests()
+        .replace('destination: {ports: [http, 9000]}', 'destination: {ports: [http, 9001]}')
+        .replace("role == 'other'", "role != 'client'")
+        .replace('ports: [7000]}', 'ports: [7000, 7001]}'),
     );
     const nsDelta = await netns('delta');
     const nsFull = await netns('full');
@@ -114,6 +135,7 @@ describe('nftables in network namespaces', { skip }, () => {
     applier.onUpdate(b.state);
     const delta = applier.pendingText();
     assert.ok(!delta.includes('delete table'), 'a delta, not a replace');
+    assert.match(delta, /element inet margay v-\S+-4/, 'the compiled map changes by elements');
     assert.deepEqual(await applier.apply(), { ok: true, wrote: true });
     assert.equal(applier.stats.writes, 2);
 

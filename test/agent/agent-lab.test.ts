@@ -287,6 +287,9 @@ test('lab down removes every namespace and process, agents included', async () =
   const left = (await listLabNamespaces()).filter((n) => n.startsWith(`mgy-${state?.id}-`));
   assert.deepEqual(left, []);
   await new Promise((res) => setTimeout(res, 100));
-  for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} is gone`);
+  for (const pid of pids) {
+    const role: string = state?.processes.find((p) => p.pid === pid)?.role ?? '?';
+    assert.equal(isAlive(pid), false, `process ${pid} (${role}) is gone`);
+  }
   if (replacement?.pid !== undefined) assert.equal(isAlive(replacement.pid), false);
 });
