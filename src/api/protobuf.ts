@@ -103,6 +103,11 @@ const SCHEMAS: Readonly<Record<string, Schema>> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': BINDING,
 };
 
+/** Whether objects of this kind are read from protobuf bodies (other kinds: 415, as for CRDs). */
+export function acceptsProtobuf(apiVersion: string, kind: string): boolean {
+  return SCHEMAS[`${apiVersion}/${kind}`] !== undefined;
+}
+
 function envelope(body: Buffer): { apiVersion: string; kind: string; raw: Buffer } {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw badRequest('the protobuf body does not start with the Kubernetes magic number');
   const unknown = fields(body.subarray(4));

@@ -7,7 +7,7 @@ import { UserError } from '../errors/index.js';
 import type { UserInfo } from '../rbac/index.js';
 import type { Disposable, Store } from '../store/index.js';
 import { AccessControl } from './access.js';
-import { decodeProtobufObject, decodeSelfSubjectAccessReview, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { acceptsProtobuf, decodeProtobufObject, decodeSelfSubjectAccessReview, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { isObject, type Json, type JsonObject } from './patch.js';
@@ -182,10 +182,11 @@ function negotiate(req: FastifyRequest, query: Query): Negotiated {
 
 const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 
-function bodyJson(raw: unknown, contentType: string | undefined): Json {
+/** A request body as JSON; protobuf only for the built-in kinds kubectl sends that way (`protobufKind`). */
+function bodyJson(raw: unknown, contentType: string | undefined, protobufKind?: ResourceType): Json {
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
   const ct = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (ct === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(buf);
+  if (ct === PROTOBUF_CONTENT_TYPE && protobufKind !== undefined && acceptsProtobuf(apiVersionOf(protobufKind), protobufKind.kind)) return decodeProtobufObject(buf);
   if (ct !== 'application/json' && ct !== '' && ct !== '*/*') {
     throw unsupportedMediaType('application/json');
   }
@@ -338,7 +339,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
           return sendJson(reply, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: listMeta, items: listed.items });
         }
         case 'POST': {
-          const result = await service.create(type, namespace, bodyJson(req.body, req.headers['content-type']), writeOpts());
+          const result = await service.create(type, namespace, bodyJson(req.body, req.headers['content-type'], type), writeOpts());
           return respond(201, result.object, result.warnings);
         }
         case 'DELETE': {
@@ -359,7 +360,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         return respond(200, await service.get(type, namespace, name));
       }
       case 'PUT': {
-        const result = await service.update(type, namespace, name, bodyJson(req.body, req.headers['content-type']), writeOpts(), status);
+        const result = await service.update(type, namespace, name, bodyJson(req.body, req.headers['content-type'], type), writeOpts(), status);
         return respond(200, result.object, result.warnings);
       }
       case 'PATCH': {
