@@ -7,5 +7,5 @@ export { FlowAggregator, aggregateEndpoint, AGGREGATION_LEVELS, type Aggregation
 export { FlowShipper, type ShipperOptions, type ShipperStats } from './shipper.js';
 export { ConnTracker, type ConnActivity } from './tracker.js';
 export { parseUlogdLine, parseConntrackLine, type ConnEvent, type ConnSnapshot, type ConnTuple, type Counters, type DeniedPacket } from './events.js';
-export { UlogdSource, collectionUnavailable, dumpConntrack, enableAccounting, ulogdConfig } from './kernel.js';
+export { UlogdSource, ULOGD_BINARY, collectionUnavailable, dumpConntrack, enableAccounting, ulogdConfig, ulogdPluginDir } from './kernel.js';
 export { startNodeCollection, FLOW_BATCH_PATH, type NodeCollection, type NodeCollectionOptions } from './node.js';

@@ -1,17 +1,23 @@
 // What the live demo needs from the machine, and getting it: root (network namespaces), iproute2,
-// nftables and conntrack. As root, missing Debian packages are installed with apt; otherwise the
+// nftables, conntrack, and ulogd2 with its JSON plugin (the agents' flow logs). As root, missing Debian packages are installed with apt; otherwise the
 // demo says exactly what is missing and falls back to recorded data.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ULOGD_BINARY, ulogdPluginDir } from '../collector/index.js';
 
 export interface Requirement {
   readonly command: string;
   readonly debianPackage: string;
+  /** How to tell it is there, when it is not a command on PATH. */
+  readonly present?: () => boolean;
 }
 
 export const LIVE_REQUIREMENTS: readonly Requirement[] = [
   { command: 'ip', debianPackage: 'iproute2' },
   { command: 'nft', debianPackage: 'nftables' },
   { command: 'conntrack', debianPackage: 'conntrack' },
+  { command: 'ulogd', debianPackage: 'ulogd2', present: () => existsSync(ULOGD_BINARY) },
+  { command: 'ulogd JSON output plugin', debianPackage: 'ulogd2-json', present: () => { const d = ulogdPluginDir(); return d !== undefined && existsSync(`${d}/ulogd_output_JSON.so`); } },
 ];
 
 export function hasCommand(command: string): boolean {
@@ -28,7 +34,7 @@ export interface LiveCheck {
 
 /** Whether the live demo can run here; as root, installs missing packages first (`install`). */
 export function checkLive(log: (line: string) => void, install = true): LiveCheck {
-  const missingPackages = (): Requirement[] => LIVE_REQUIREMENTS.filter((r) => !hasCommand(r.command));
+  const missingPackages = (): Requirement[] => LIVE_REQUIREMENTS.filter((r) => !(r.present?.() ?? hasCommand(r.command)));
   if (!isRoot()) {
     const pkgs = missingPackages();
     return {
