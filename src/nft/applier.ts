@@ -40,6 +40,9 @@ export type ResyncResult =
 /** A table's content as nft lists it, without handles: per object name, canonical JSON. */
 type Readback = Map<string, string>;
 
+/** Quiet time after a write before reading the table back (drift detection's reference). */
+const READBACK_DELAY_MS = 250;
+
 export class NftApplier {
   readonly stats: NftApplierStats = { writes: 0, failures: 0, repairs: 0, reads: 0 };
   readonly ruleIds: RuleIdRegistry;
@@ -56,6 +59,7 @@ export class NftApplier {
    * that raced a later write, which is then dropped (that write's own read replaces it).
    */
   private pendingRead: Promise<void> | undefined;
+  private readTimer: ReturnType<typeof setTimeout> | undefined;
   private writeGen = 0;
 
   constructor(options: NftApplierOptions) {
@@ -117,7 +121,7 @@ export class NftApplier {
    * only the chains, sets and maps whose content drifted are flushed and refilled.
    */
   async resync(): Promise<ResyncResult> {
-    await this.pendingRead;
+    await this.settled();
     if (this.applied !== undefined && this.expected === undefined) {
       // The read after the last write was lost (it raced another write): take the table as it is now.
       const back = await this.readback();
@@ -158,17 +162,28 @@ export class NftApplier {
 
   /** Deletes the table (the agent's uninstall; a dying agent leaves it in place, fail closed). */
   async remove(): Promise<void> {
-    await this.pendingRead;
+    await this.settled();
     this.writeGen++;
     await this.run(['-f', '-'], `table inet ${this.tableName}\ndelete table inet ${this.tableName}\n`);
     this.applied = undefined;
     this.expected = undefined;
   }
 
-  /** Starts the read-back of what a write left; kept only if no other write came in between. */
+  /**
+   * Schedules the read-back of what a write left, after a quiet READBACK_DELAY_MS: a read right
+   * after a write competed (CPU, the nft lock) with the next write of a burst and made its tail
+   * slow. A later write restarts the wait; only the last write's state is read.
+   */
   private expectAfterWrite(): void {
     const gen = ++this.writeGen;
     this.expected = undefined;
+    if (this.readTimer !== undefined) clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => this.startRead(gen), READBACK_DELAY_MS);
+    this.readTimer.unref?.();
+  }
+
+  private startRead(gen: number): void {
+    this.readTimer = undefined;
     const read: Promise<void> = this.readback()
       .then((back) => {
         if (gen === this.writeGen) this.expected = back.ok ? back.value : undefined;
@@ -179,8 +194,12 @@ export class NftApplier {
     this.pendingRead = read;
   }
 
-  /** Waits for a read-back in flight (tests and shutdown). */
+  /** Runs a scheduled read-back now and waits for any in flight (resync, tests and shutdown). */
   async settled(): Promise<void> {
+    if (this.readTimer !== undefined) {
+      clearTimeout(this.readTimer);
+      this.startRead(this.writeGen);
+    }
     await this.pendingRead;
   }
 
