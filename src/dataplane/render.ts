@@ -281,7 +281,10 @@ class Renderer {
         if (chain !== undefined) this.addChain(chain);
       }
       const name = this.names.name('v', `${chain}|${runNo}`, `-${f}`);
-      this.maps.set(name, { name, type: `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`, interval: true, elements });
+      // Only points (single addresses, protocols and ports): a plain hash map, one O(1) lookup.
+      // Any range needs the interval map, whose lookup cost grows with its size (pipapo).
+      const interval = [...elements.keys()].some((k) => k.includes('-') || k.includes('/'));
+      this.maps.set(name, { name, type: `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`, interval, elements });
       out.push(`${f === 4 ? 'ip' : 'ip6'} ${d === 'ingress' ? 'saddr' : 'daddr'} . meta l4proto . th dport vmap @${name}`);
     }
     return out;
