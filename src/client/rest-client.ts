@@ -102,7 +102,8 @@ export class KubeClient {
     }
   }
 
-  private async request(method: string, path: string, body?: { type: string; data: string }, extraHeaders: Record<string, string> = {}): Promise<{ json: Json; warnings: string[] }> {
+  /** One exchange: the response and its body as JSON (null when empty or not JSON). Only an unreachable server throws. */
+  private async exchange(method: string, path: string, body: { type: string; data: string } | undefined, extraHeaders: Record<string, string> = {}): Promise<{ res: Response; text: string; json: Json }> {
     let res: Response;
     try {
       res = await this.fetch(`${this.config.server}${path}`, {
@@ -121,6 +122,11 @@ export class KubeClient {
     } catch {
       json = null;
     }
+    return { res, text, json };
+  }
+
+  private async request(method: string, path: string, body?: { type: string; data: string }, extraHeaders: Record<string, string> = {}): Promise<{ json: Json; warnings: string[] }> {
+    const { res, text, json } = await this.exchange(method, path, body, extraHeaders);
     if (!res.ok) {
       const status = json !== null && typeof json === 'object' && !Array.isArray(json) && json.kind === 'Status' ? (json as unknown as Partial<Status>) : undefined;
       throw new KubeApiError(res.status, status?.reason ?? res.statusText, status?.message ?? (text.slice(0, 200) || res.statusText), status);
@@ -135,24 +141,7 @@ export class KubeClient {
    * (the flow shipper honours 429 + Retry-After). Only an unreachable server throws.
    */
   async send(method: string, path: string, body?: unknown): Promise<{ code: number; retryAfterMs?: number; json: Json }> {
-    let res: Response;
-    try {
-      res = await this.fetch(`${this.config.server}${path}`, {
-        method,
-        headers: { ...this.headers, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new KubeApiError(0, 'ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${cause?.code ?? cause?.message ?? String(err)}`, undefined);
-    }
-    const text = await res.text();
-    let json: Json;
-    try {
-      json = text === '' ? null : (JSON.parse(text) as Json);
-    } catch {
-      json = null;
-    }
+    const { res, json } = await this.exchange(method, path, body === undefined ? undefined : { type: 'application/json', data: JSON.stringify(body) });
     const retry = Number(res.headers.get('retry-after'));
     return { code: res.status, json, ...(Number.isFinite(retry) && retry > 0 ? { retryAfterMs: retry * 1000 } : {}) };
   }

@@ -1,31 +1,18 @@
 // Flow halves → flow logs: everything observed in one bucket, merged by a key that an aggregation
 // level decides (Calico's flowLogsFileAggregationKind: 5-tuple, source port dropped, workload
 // prefix, namespace pair). Pure: the collector feeds it and flushes it on a timer.
-import type { FlowAction, FlowEndpoint, FlowLog, FlowReporter, PolicyHit } from '../flows/index.js';
+import type { FlowEndpoint, FlowLog } from '../flows/index.js';
 
-/** One side's account of what one connection (or one denied 5-tuple) did in the bucket. */
-export interface FlowHalf {
-  readonly host: string;
-  readonly reporter: FlowReporter;
-  readonly action: FlowAction;
-  readonly proto: string;
-  readonly source: FlowEndpoint;
-  readonly dest: FlowEndpoint;
-  readonly tier: string;
-  readonly policy: string;
-  readonly ruleIndex: number;
-  readonly policies: readonly PolicyHit[];
-  readonly pendingAction?: FlowAction;
-  readonly pendingPolicies?: readonly PolicyHit[];
+/**
+ * One side's account of what one connection (or one denied 5-tuple) did in the bucket: a flow
+ * log's fields but the bucket and the connection counts, which aggregation makes.
+ */
+export type FlowHalf = Omit<FlowLog, 'startTime' | 'endTime' | 'numFlows' | 'numFlowsStarted' | 'numFlowsCompleted'> & {
   /** Identifies the connection, so numFlows counts connections, not observations. */
   readonly connection: string;
   readonly started: boolean;
   readonly completed: boolean;
-  readonly packetsIn: number;
-  readonly packetsOut: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-}
+};
 
 /**
  * - `none`: every 5-tuple on its own (source port kept);

@@ -3,7 +3,7 @@
 // a flow (pod, network set, host endpoint, or plain network) and explains a verdict with the
 // policy core: the kernel says what happened (action, rule id); the evaluator says why, in
 // Calico's hit format, and what staged policies would have done.
-import type { FlowAction, FlowEndpoint, PolicyHit } from '../flows/index.js';
+import type { FlowAction, FlowEndpoint, FlowLog, PolicyHit } from '../flows/index.js';
 import { parseIp, type IpAddress } from '../net/index.js';
 import { AddressIndex, buildSnapshot, PolicyEvaluator, type DirectionVerdict, type Entity, type Flow, type NormPolicy } from '../policy/index.js';
 import { decodeObject, type Decoded } from '../resources/index.js';
@@ -29,14 +29,8 @@ export interface KernelRule {
   readonly action: string;
 }
 
-export interface Explanation {
-  readonly tier: string;
-  readonly policy: string;
-  readonly ruleIndex: number;
-  readonly policies: readonly PolicyHit[];
-  readonly pendingAction?: FlowAction;
-  readonly pendingPolicies?: readonly PolicyHit[];
-}
+/** Why a half was decided as it was: the flow log's decision fields. */
+export type Explanation = Pick<FlowLog, 'tier' | 'policy' | 'ruleIndex' | 'policies' | 'pendingAction' | 'pendingPolicies'>;
 
 const PRIVATE_V4: readonly (readonly [number, number])[] = [
   [0x0a000000, 8], [0xac100000, 12], [0xc0a80000, 16], [0x64400000, 10], [0x7f000000, 8], [0xa9fe0000, 16],

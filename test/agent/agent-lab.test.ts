@@ -5,15 +5,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { labDown, listLabNamespaces, loadState, type LabState } from '../../src/lab/index.js';
+import { listLabNamespaces, loadState, type LabState } from '../../src/lab/index.js';
 import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
 import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../../src/agent/index.js';
 import { MARGAY, runMargay } from '../support/margay.js';
+import { isAlive, removeLab } from '../support/lab.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -139,15 +140,6 @@ async function revisionOf(kind: string, apiVersion: string, namespace: string, n
   return String((obj.metadata as JsonObject).resourceVersion);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 before(async () => {
   const manifest = addFile('app.yaml', MANIFESTS);
   const r = await runMargay(['lab', 'up', '-f', manifest, '--lab-dir', labDir]);
@@ -162,11 +154,7 @@ before(async () => {
 after(async () => {
   // Whatever happened above, leave nothing behind: our own agent first, then the lab.
   if (replacement?.pid !== undefined && replacement.exitCode === null) replacement.kill('SIGKILL');
-  if (existsSync(join(labDir, 'state.json'))) await labDown({ dir: labDir }, () => undefined).catch(() => undefined);
-  if (state !== undefined) {
-    const prefix = `mgy-${state.id}-`;
-    for (const ns of (await listLabNamespaces()).filter((n) => n.startsWith(prefix))) execFileSync('ip', ['netns', 'delete', ns]);
-  }
+  await removeLab(labDir, state);
   rmSync(work, { recursive: true, force: true });
 });
 

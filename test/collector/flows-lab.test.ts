@@ -8,13 +8,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, listLabNamespaces, loadState, type LabState } from '../../src/lab/index.js';
+import { loadState, type LabState } from '../../src/lab/index.js';
 import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
 import type { FlowLog } from '../../src/flows/index.js';
 import { runMargay } from '../support/margay.js';
+import { removeLab } from '../support/lab.js';
 
 const APP = `
 apiVersion: v1
@@ -177,11 +178,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (existsSync(join(labDir, 'state.json'))) await labDown({ dir: labDir }, () => undefined).catch(() => undefined);
-  if (state !== undefined) {
-    const prefix = `mgy-${state.id}-`;
-    for (const ns of (await listLabNamespaces()).filter((n) => n.startsWith(prefix))) await new Promise((r) => execFile('ip', ['netns', 'delete', ns], r));
-  }
+  await removeLab(labDir, state);
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, listLabNamespaces, loadState, type LabPod, type LabState } from '../../src/lab/index.js';
 import { runMargay } from '../support/margay.js';
+import { isAlive, removeLab } from '../support/lab.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -60,15 +61,6 @@ let state: LabState | undefined;
 /** Pids of every process the lab recorded, for the leak check after `down`. */
 let pids: number[] = [];
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 before(async () => {
   writeFileSync(manifest, MANIFESTS);
   const r = await runMargay(['lab', 'up', '-f', manifest, '--nodes', '2', '--no-agent', '--lab-dir', labDir]);
@@ -80,12 +72,7 @@ before(async () => {
 });
 
 after(async () => {
-  // Whatever happened above, leave nothing behind.
-  if (existsSync(join(labDir, 'state.json'))) await labDown({ dir: labDir }, () => undefined).catch(() => undefined);
-  if (state !== undefined) {
-    const prefix = `mgy-${state.id}-`;
-    for (const ns of (await listLabNamespaces()).filter((n) => n.startsWith(prefix))) execFileSync('ip', ['netns', 'delete', ns]);
-  }
+  await removeLab(labDir, state);
   rmSync(work, { recursive: true, force: true });
 });
 
