@@ -1,9 +1,7 @@
 // One JSON request to the API server the kubeconfig names, over http or https (trusting the
 // kubeconfig's certificate-authority-data), for the CLI commands that are not plain CRUD
 // (`margay token`, `margay alerts`). Failures become UserErrors carrying the server's message.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { loadKubeconfig, type ClusterAccess } from '../client/index.js';
+import { KubeClient, loadKubeconfig, type ClusterAccess } from '../client/index.js';
 import { UserError } from '../errors/index.js';
 
 export interface KubeconfigFlags {
@@ -15,34 +13,15 @@ export function clusterAccess(f: KubeconfigFlags): ClusterAccess {
   return loadKubeconfig(f.kubeconfig, f.context);
 }
 
-export function apiRequest(access: ClusterAccess, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const url = new URL(path, `${access.server}/`);
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string> = {
-    Accept: 'application/json',
-    'User-Agent': 'margay-cli',
-    ...(access.token !== undefined ? { Authorization: `Bearer ${access.token}` } : {}),
-    ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
-  };
-  return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers, ...(url.protocol === 'https:' && access.caPem !== undefined ? { ca: access.caPem } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = text;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', (err) => reject(new UserError({ file: access.file, message: `cannot reach the API server ${access.server}: ${(err as NodeJS.ErrnoException).code ?? err.message}` })));
-    req.end(payload);
-  });
+/** One request through the REST client (which trusts the kubeconfig's CA); unreachable → UserError. */
+async function apiRequest(access: ClusterAccess, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const client = new KubeClient({ server: access.server, userAgent: 'margay-cli', ...(access.token !== undefined ? { token: access.token } : {}), ...(access.caPem !== undefined ? { caPem: access.caPem } : {}) });
+  try {
+    const r = await client.send(method, path, body);
+    return { status: r.code, json: r.json };
+  } catch (err) {
+    throw new UserError({ file: access.file, message: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 /** The body of a 2xx reply; otherwise a UserError with the Status message. */
