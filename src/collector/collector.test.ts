@@ -103,6 +103,21 @@ describe('collector: connection accounting', () => {
     );
   });
 
+  it('counts a connection whose NEW event was lost as started, once a later snapshot lists it', () => {
+    const t = new ConnTracker();
+    t.onSnapshot([{ id: 1, tuple, mark: 0, counters: { packetsOut: 5, bytesOut: 500, packetsIn: 5, bytesIn: 500 } }]);
+    const other = { ...tuple, srcPort: 2000 };
+    t.onSnapshot([
+      { id: 1, tuple, mark: 0, counters: { packetsOut: 6, bytesOut: 600, packetsIn: 5, bytesIn: 500 } },
+      { id: 2, tuple: other, mark: 0, counters: { packetsOut: 1, bytesOut: 60, packetsIn: 0, bytesIn: 0 } },
+    ]);
+    const byId = new Map(t.drain().map((a) => [a.id, a]));
+    assert.equal(byId.get(1)?.started, false, 'in the first snapshot: older than the collector');
+    assert.deepEqual(byId.get(1)?.delta, { packetsOut: 1, bytesOut: 100, packetsIn: 0, bytesIn: 0 });
+    assert.equal(byId.get(2)?.started, true, 'new since the previous snapshot');
+    assert.deepEqual(byId.get(2)?.delta, { packetsOut: 1, bytesOut: 60, packetsIn: 0, bytesIn: 0 });
+  });
+
   it('ends a connection whose destroy event was lost after two snapshots without it', () => {
     const t = new ConnTracker();
     t.onEvent({ kind: 'new', id: 9, tuple, mark: 0, timeMs: 0 });

@@ -13,6 +13,7 @@ import { parseConntrackLine, type ConnEvent, type ConnSnapshot, type DeniedPacke
 import type { ReaderInput, ReaderMessage } from './ulogd-reader.js';
 
 export const ULOGD_BINARY = '/usr/sbin/ulogd';
+const ULOGD_START_TIMEOUT_MS = 5000;
 
 /** Where Debian puts ulogd's plugins (the multiarch directory differs by architecture). */
 export function ulogdPluginDir(): string | undefined {
@@ -141,9 +142,15 @@ export class UlogdSource {
     const reader = new Worker(new URL('./ulogd-reader.js', import.meta.url), { workerData: { socketPath } satisfies ReaderInput });
     this.reader = reader;
     reader.unref();
+    let connected = 0;
+    let onConnected: (() => void) | undefined;
     await new Promise<void>((resolve, reject) => {
       reader.on('message', (m: ReaderMessage) => {
         if (m.type === 'listening') resolve();
+        else if (m.type === 'connected') {
+          connected++;
+          onConnected?.();
+        }
         else if (m.type === 'error') {
           reject(new Error(`flow logs: event socket: ${m.message}`));
           this.o.log(`flow logs: event socket: ${m.message}`);
@@ -156,6 +163,22 @@ export class UlogdSource {
     });
     writeFileSync(`${this.base}.conf`, ulogdConfig({ pluginDir, socketPath, logFile: `${this.base}.log`, nflogGroup: this.o.nflogGroup }));
     this.spawn();
+    // Collecting means both stacks' outputs are connected (ulogd starts a stack's output before its
+    // input, so the input's netlink subscription follows at once): until then, a connection that
+    // starts would be seen only by a snapshot, as one older than the collector.
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ULOGD_START_TIMEOUT_MS);
+      onConnected = () => {
+        if (connected >= 2) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      onConnected();
+    });
+    onConnected = undefined;
+    if (!ready) this.o.log(`flow logs: ulogd did not connect within ${ULOGD_START_TIMEOUT_MS} ms; collecting once it does`);
+    else await new Promise((r) => setTimeout(r, 50));
   }
 
   private deliver(events: readonly (ConnEvent | DeniedPacket)[], ignored: number): void {

@@ -37,6 +37,7 @@ const isZero = (c: Counters): boolean => c.packetsOut === 0 && c.packetsIn === 0
 
 export class ConnTracker {
   private readonly conns = new Map<number, Tracked>();
+  private snapshots = 0;
 
   get size(): number {
     return this.conns.size;
@@ -63,8 +64,14 @@ export class ConnTracker {
       seen.add(s.id);
       const t = this.conns.get(s.id);
       if (t === undefined) {
-        // Older than the collector: its past is not this bucket's; count from here.
-        this.conns.set(s.id, { tuple: s.tuple, mark: s.mark, reported: s.counters, latest: s.counters, started: false, completed: false, missing: 0 });
+        if (this.snapshots === 0) {
+          // In the first snapshot: older than the collector; its past is not this bucket's.
+          this.conns.set(s.id, { tuple: s.tuple, mark: s.mark, reported: s.counters, latest: s.counters, started: false, completed: false, missing: 0 });
+        } else {
+          // Absent from the previous snapshot and never announced: its NEW event was lost. It
+          // started since, so it counts as started, from zero.
+          this.conns.set(s.id, { tuple: s.tuple, mark: s.mark, reported: ZERO, latest: s.counters, started: true, completed: false, missing: 0 });
+        }
       } else if (!t.completed) {
         t.latest = s.counters;
         t.mark = s.mark || t.mark;
@@ -75,6 +82,7 @@ export class ConnTracker {
       if (seen.has(id) || t.completed) continue;
       if (++t.missing >= 2) t.completed = true;
     }
+    this.snapshots++;
   }
 
   /** What every connection did since the last drain; completed connections are then forgotten. */

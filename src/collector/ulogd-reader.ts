@@ -12,6 +12,7 @@ export interface ReaderInput {
 
 export type ReaderMessage =
   | { readonly type: 'listening' }
+  | { readonly type: 'connected' }
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'events'; readonly events: readonly (ConnEvent | DeniedPacket)[]; readonly ignored: number };
 
@@ -31,6 +32,7 @@ function main(port: NonNullable<typeof parentPort>, input: ReaderInput): void {
     port.postMessage(msg);
   };
   const attach = (sock: Socket): void => {
+    port.postMessage({ type: 'connected' } satisfies ReaderMessage);
     let rest = '';
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
