@@ -39,6 +39,9 @@ export function GraphView({ graph, layout, preview, selected, onSelectNode, onSe
       enableEdgeEvents: true,
       zIndex: true,
       labelFont: 'system-ui, sans-serif',
+      // The host can be mounted before layout gives it a width (a page switch); sigma draws once
+      // it is resized instead of throwing.
+      allowInvalidContainer: true,
     });
     sigma.on('clickNode', ({ node }) => handlers.current.onSelectNode(node));
     sigma.on('clickEdge', ({ edge }) => handlers.current.onSelectEdge(edge));
