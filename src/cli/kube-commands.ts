@@ -78,7 +78,7 @@ function nameOf(o: JsonObject): string {
   return String((o.metadata as JsonObject | undefined)?.name ?? '');
 }
 
-function namespaceFor(type: ResourceType, o: JsonObject | undefined, cli: ClusterOptions, access: ClusterAccess): string | undefined {
+function namespaceFor(type: ResourceType, o: JsonObject | undefined, cli: ClusterOptions, access: Pick<ClusterAccess, 'namespace'>): string | undefined {
   if (!type.namespaced) return undefined;
   const fromObject = (o?.metadata as JsonObject | undefined)?.namespace;
   if (typeof fromObject === 'string' && fromObject !== '') {
@@ -162,13 +162,14 @@ export interface GetCommandOptions extends ClusterOptions {
   readonly showManagedFields?: boolean;
 }
 
-interface Target {
+export interface Target {
   type: ResourceType;
   names: string[];
   namespace: string | undefined;
 }
 
-function targets(o: GetCommandOptions | DeleteCommandOptions, access: ClusterAccess, io: CommandIo): Target[] {
+/** What a get or delete names: `-f FILE`, `TYPE/NAME…` or `TYPE[,TYPE] [NAME…]`. */
+export function targets(o: GetCommandOptions | DeleteCommandOptions, access: Pick<ClusterAccess, 'namespace'>, io: CommandIo): Target[] {
   const files = o.files ?? [];
   if (files.length > 0) {
     return readObjects(files, io.stdin).map(({ object, file }) => {

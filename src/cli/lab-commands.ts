@@ -117,6 +117,27 @@ export function registerLabCommands(program: Command, io: CommandIo, setExit: (c
     });
 
   lab
+    .command('delete')
+    .description('delete objects from the lab\'s cluster (TYPE NAME… | TYPE/NAME… | -f FILE); deleted pods leave the kernel and free their address')
+    .argument('[args...]')
+    .option('-f, --filename <file>', 'delete the objects named in these manifests', collect, [])
+    .option('-n, --namespace <ns>', 'namespace of namespaced objects named on the command line (default: default)')
+    .option('--ignore-not-found', 'treat a missing object as deleted')
+    .addOption(dirOption())
+    .action(async (args: string[], o: { filename: string[]; namespace?: string; ignoreNotFound?: boolean; labDir: string }) => {
+      const { targets } = await import('./kube-commands.js');
+      const named = targets({ args, files: o.filename, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}) }, {}, io);
+      const list = named.flatMap((t) => {
+        if (t.names.length === 0) throw new UserError({ message: `expected the name of the ${t.type.singular} to delete (or -f FILE)` });
+        return t.names.map((name) => ({ type: t.type, namespace: t.namespace, name }));
+      });
+      const { labDelete } = await labModule();
+      const r = await labDelete({ dir: o.labDir, targets: list, ...(o.ignoreNotFound ? { ignoreNotFound: true } : {}) }, io.out);
+      for (const x of o.ignoreNotFound ? [] : r.notFound) io.err(`Error from server (NotFound): ${x} not found`);
+      setExit(r.notFound.length > 0 && !o.ignoreNotFound ? 1 : 0);
+    });
+
+  lab
     .command('down')
     .description('remove every namespace, process and file the lab made (also after a crash)')
     .addOption(dirOption())

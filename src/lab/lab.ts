@@ -5,15 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors/index.js';
 import { parseIp } from '../net/index.js';
 import { BlockIpam } from '../ipam/index.js';
-import { findResourceTypeByKind, type JsonObject } from '../api/index.js';
+import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../api/index.js';
 import { KubeApiError, KubeClient, loadKubeconfig } from '../client/index.js';
 import { LabCommandError, addNamespace, deleteNamespace, execIn, listLabNamespaces, pidsIn, spawnDetached, spawnIn } from './netns.js';
-import { buildFabric, buildPod, syncRoutes } from './network.js';
+import { buildFabric, buildPod, dropRoutes, syncRoutes } from './network.js';
 import { kubernetesNamespaces, placePods, planLab, podInterface, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
 import { loadState, processStartTime, requireState, saveState, stateFile, type LabProcess, type LabState } from './state.js';
 
@@ -99,6 +100,15 @@ function alive(p: LabProcess): boolean {
   return now !== undefined && (p.startTime === undefined || now === p.startTime);
 }
 
+/**
+ * The unix socket through which a namespace's first responder probes on request; undefined when
+ * the path would be too long for a socket address (probes then start a process).
+ */
+function controlSocket(state: LabState, netns: string): string | undefined {
+  const path = join(state.dir, 'run', `${netns}.sock`);
+  return Buffer.byteLength(path) < 100 ? path : undefined;
+}
+
 /** Starts the responders of these pods (one per pod namespace; one per node for host-network pods). */
 async function startResponders(state: LabState, pods: readonly LabPod[]): Promise<void> {
   const runDir = join(state.dir, 'run');
@@ -120,7 +130,8 @@ async function startResponders(state: LabState, pods: readonly LabPod[]): Promis
     const ready = join(runDir, `${netns}-${served}.ready`);
     rmSync(ready, { force: true });
     const fd = logFd(state, `${netns}-responder`);
-    const argv = [process.execPath, RESPONDER, '--tcp', [...ports.tcp].join(','), '--udp', [...ports.udp].join(','), '--ready', ready];
+    const control = served === 0 ? controlSocket(state, netns) : undefined;
+    const argv = [process.execPath, RESPONDER, '--tcp', [...ports.tcp].join(','), '--udp', [...ports.udp].join(','), '--ready', ready, ...(control !== undefined ? ['--control', control] : [])];
     const pid = spawnIn(netns, argv, fd);
     closeSync(fd);
     record(state, pid, 'responder', { netns });
@@ -221,9 +232,15 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
     if (kind === 'Pod' && object.apiVersion === 'v1') {
       const key = `${typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default'}/${String(meta.name)}`;
       const pod = podByKey.get(key);
-      if (pod === undefined) continue; // already registered by an earlier up/apply
-      const spec: JsonObject = { ...((object.spec ?? {}) as JsonObject), nodeName: pod.node };
       const { status: _ignored, ...rest } = object;
+      if (pod === undefined) {
+        // Already in the lab: its labels (and annotations) change as a kubelet would see them;
+        // its node, address and ports stay.
+        const running = state.pods.find((p) => p.key === key);
+        if (running !== undefined) written.note(await applyObject(client, { ...rest, metadata: { ...meta, namespace: running.namespace }, spec: { ...((object.spec ?? {}) as JsonObject), nodeName: running.node } }));
+        continue;
+      }
+      const spec: JsonObject = { ...((object.spec ?? {}) as JsonObject), nodeName: pod.node };
       written.note(await applyObject(client, { ...rest, metadata: { ...meta, namespace: pod.namespace }, spec }));
       const node = nodes.find((n) => n.name === pod.node);
       written.note(await patchStatus(client, 'v1', 'Pod', pod.namespace, pod.name, {
@@ -451,6 +468,109 @@ async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; o
   return state;
 }
 
+/** An object to delete: its API type, namespace (namespaced types) and name. */
+export interface LabDeleteTarget {
+  readonly type: ResourceType;
+  readonly namespace: string | undefined;
+  readonly name: string;
+}
+
+export interface LabDeleteReport {
+  readonly deleted: string[];
+  readonly notFound: string[];
+}
+
+/**
+ * Deletes objects from the lab's cluster as `kubectl delete` would; a Pod of the lab (or every
+ * pod of a deleted Namespace) also leaves the kernel: once every agent has applied the deletion,
+ * its responder stops, its namespace and veth go, its address returns to IPAM (an emptied block
+ * is released and its routes removed).
+ */
+export async function labDelete(o: { dir?: string; targets: readonly LabDeleteTarget[]; ignoreNotFound?: boolean }, log: Log): Promise<LabDeleteReport> {
+  try {
+    return await deleteFromLab(o, log);
+  } catch (err) {
+    throw asUserError(err);
+  }
+}
+
+function label(t: LabDeleteTarget): string {
+  return `${t.type.singular}${t.namespace !== undefined ? ` ${t.namespace}/` : ' '}${t.name}`;
+}
+
+async function deleteFromLab(o: { dir?: string; targets: readonly LabDeleteTarget[]; ignoreNotFound?: boolean }, log: Log): Promise<LabDeleteReport> {
+  const state = requireState(labDir(o.dir));
+  const client = clientFor(state);
+  const podType = typeFor('v1', 'Pod');
+  if (podType === undefined) throw new UserError({ message: 'the API does not serve pods' });
+  // A namespace's pods go first, as pods: the lab must take them out of the kernel too.
+  const expanded: LabDeleteTarget[] = [];
+  for (const t of o.targets) {
+    if (t.type.group === '' && t.type.kind === 'Namespace') {
+      for (const p of state.pods.filter((x) => x.namespace === t.name)) expanded.push({ type: podType, namespace: p.namespace, name: p.name });
+    }
+    expanded.push(t);
+  }
+  const written = new RevisionTracker();
+  const deleted: string[] = [];
+  const notFound: string[] = [];
+  const leaving: LabPod[] = [];
+  for (const t of expanded) {
+    const isLabPod = t.type.group === '' && t.type.kind === 'Pod';
+    const pod = isLabPod ? state.pods.find((p) => p.key === `${t.namespace ?? 'default'}/${t.name}`) : undefined;
+    if (pod !== undefined && leaving.includes(pod)) continue;
+    try {
+      written.note(await client.delete(t.type, t.namespace, t.name));
+      deleted.push(label(t));
+      log(`${label(t)} deleted`);
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || err.code !== 404) throw err;
+      notFound.push(label(t));
+    }
+    if (pod !== undefined) leaving.push(pod);
+  }
+  const revision = written.revision;
+  const t0 = Date.now();
+  if (state.agentReports && revision !== undefined) {
+    if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision} (${Date.now() - t0} ms)`);
+    else log(`note: not every agent reported revision ${revision} within 10 s; see ${join(state.dir, 'logs')}`);
+  }
+  if (leaving.length > 0) await removePods(state, leaving, log);
+  return { deleted, notFound };
+}
+
+/** Takes pods out of the kernel and the state: responders, namespaces, addresses, routes. */
+async function removePods(state: LabState, pods: readonly LabPod[], log: Log): Promise<void> {
+  const ipam = new BlockIpam(state.pools, state.blocks);
+  const blocksBefore = ipam.blocks();
+  const netnsGone = new Set(pods.filter((p) => !p.hostNetwork).map((p) => p.netns));
+  await stopProcesses(state.processes.filter((p) => p.role === 'responder' && p.netns !== undefined && netnsGone.has(p.netns)));
+  for (const ns of netnsGone) {
+    for (const pid of await pidsIn(ns)) await stopProcesses([{ pid, startTime: processStartTime(pid), role: 'responder' }]);
+    await deleteNamespace(ns);
+    const control = controlSocket(state, ns);
+    if (control !== undefined) rmSync(control, { force: true });
+  }
+  for (const p of pods) if (!p.hostNetwork && !p.stated) ipam.release(p.key);
+  const blocksAfter = new Set(ipam.blocks().map((b) => b.cidr));
+  const gone = [
+    ...pods.filter((p) => !p.hostNetwork && p.stated).map((p) => ({ node: p.node, dest: `${p.ip}/32` })),
+    ...blocksBefore.filter((b) => !blocksAfter.has(b.cidr)).map((b) => ({ node: b.affinity, dest: b.cidr })),
+  ];
+  await dropRoutes(state, gone);
+  const keys = new Set(pods.map((p) => p.key));
+  state.pods = state.pods.filter((p) => !keys.has(p.key));
+  state.namespaces = state.namespaces.filter((n) => !netnsGone.has(n));
+  state.processes = state.processes.filter((p) => !(p.role === 'responder' && p.netns !== undefined && netnsGone.has(p.netns)));
+  state.blocks = ipam.blocks();
+  saveState(state);
+  writeInterfaces(state);
+  for (const p of pods) {
+    log(`pod ${p.key}: ${p.hostNetwork ? `removed (host network: the node's responder keeps its ports)` : `${p.netns} removed, ${p.ip} released`}`);
+  }
+  for (const b of blocksBefore.filter((x) => !blocksAfter.has(x.cidr))) log(`block ${b.cidr} released by ${b.affinity}`);
+}
+
 // ───────────────────────────── probes ─────────────────────────────
 
 export type ProbeProtocol = 'TCP' | 'UDP' | 'SCTP';
@@ -477,10 +597,40 @@ function checkProtocol(protocol: ProbeProtocol, path: string): 'TCP' | 'UDP' {
   return protocol;
 }
 
-async function runProber(netns: string, targets: readonly Target[], timeoutMs: number): Promise<{ ok: boolean; detail: string; ms: number }[]> {
+/** Probes from inside `netns`: through its responder's control socket, else a prober process. */
+async function runProber(state: LabState, netns: string, targets: readonly Target[], timeoutMs: number): Promise<{ ok: boolean; detail: string; ms: number }[]> {
+  const control = controlSocket(state, netns);
+  if (control !== undefined && existsSync(control)) {
+    const answer = await askResponder(control, targets, timeoutMs).catch(() => undefined);
+    if (answer !== undefined) return answer;
+  }
   const r = await execIn(netns, [process.execPath, PROBER, '--timeout-ms', String(timeoutMs)], JSON.stringify(targets), timeoutMs + 10_000);
   if (r.code !== 0) throw new UserError({ message: `probing from ${netns} failed: ${r.stderr.trim()}` });
   return JSON.parse(r.stdout) as { ok: boolean; detail: string; ms: number }[];
+}
+
+function askResponder(path: string, targets: readonly Target[], timeoutMs: number): Promise<{ ok: boolean; detail: string; ms: number }[]> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(path);
+    let out = '';
+    const timer = setTimeout(() => conn.destroy(new Error('the responder did not answer')), timeoutMs + 10_000);
+    conn.on('connect', () => conn.write(`${JSON.stringify({ timeoutMs, targets })}\n`));
+    conn.on('data', (chunk) => (out += chunk.toString('utf8')));
+    conn.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    conn.on('end', () => {
+      clearTimeout(timer);
+      try {
+        const parsed = JSON.parse(out) as unknown;
+        if (Array.isArray(parsed) && parsed.length === targets.length) resolve(parsed as { ok: boolean; detail: string; ms: number }[]);
+        else reject(new Error(`unexpected answer: ${out.slice(0, 200)}`));
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  });
 }
 
 function findPod(state: LabState, ref: string, path: string): LabPod {
@@ -499,7 +649,7 @@ export async function labProbe(o: { dir?: string; from: string; to: string; port
   const ip = parseIp(o.to);
   const to = ip !== undefined ? { key: ip.text, ip: ip.text } : findPod(state, o.to, '--to');
   if (ip !== undefined && ip.family !== 4) throw new UserError({ path: '--to', message: 'the lab is IPv4 only' });
-  const [r] = await runProber(from.netns, [{ ip: to.ip, port: o.port, protocol }], o.timeoutMs ?? 1000);
+  const [r] = await runProber(state, from.netns, [{ ip: to.ip, port: o.port, protocol }], o.timeoutMs ?? 1000);
   if (r === undefined) throw new UserError({ message: 'the prober returned no result' });
   return { from: from.key, to: to.key, ip: to.ip, port: o.port, protocol, ...r };
 }
@@ -509,7 +659,7 @@ export async function labMatrix(o: { dir?: string; port: number; protocol: Probe
   const state = requireState(labDir(o.dir));
   const protocol = checkProtocol(o.protocol, '--port');
   const targets = state.pods.map((p) => ({ ip: p.ip, port: o.port, protocol }));
-  const rows = await Promise.all(state.pods.map((p) => runProber(p.netns, targets, o.timeoutMs ?? 1000)));
+  const rows = await Promise.all(state.pods.map((p) => runProber(state, p.netns, targets, o.timeoutMs ?? 1000)));
   const matrix: Record<string, Record<string, boolean>> = {};
   state.pods.forEach((from, i) => {
     const row: Record<string, boolean> = {};

@@ -80,6 +80,13 @@ export async function ipBatch(ns: string, commands: readonly string[]): Promise<
   await must('ip', ['-n', ns, '-batch', '-'], `${commands.join('\n')}\n`);
 }
 
+/** `ip -force -batch`: like ipBatch, but a failing command (a route already gone) does not stop the rest. */
+export async function ipBatchForced(ns: string, commands: readonly string[]): Promise<void> {
+  assertLabNamespace(ns);
+  if (commands.length === 0) return;
+  await run('ip', ['-n', ns, '-force', '-batch', '-'], `${commands.join('\n')}\n`);
+}
+
 /** Writes a sysctl inside a lab namespace (`/proc/sys` is per network namespace). */
 export async function sysctl(ns: string, key: string, value: string): Promise<void> {
   assertLabNamespace(ns);

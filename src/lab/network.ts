@@ -3,7 +3,7 @@
 // proxy ARP on its side of the veth; the node routes `podIP/32 dev <veth>`. Nodes are joined by a
 // bridge in the fabric namespace and route other nodes' blocks via those nodes; the internet
 // namespace hangs off the same bridge. No command here runs outside a `mgy-` namespace.
-import { addNamespace, assertInterfaceName, assertLabNamespace, ipBatch, sysctl } from './netns.js';
+import { addNamespace, assertInterfaceName, assertLabNamespace, ipBatch, ipBatchForced, sysctl } from './netns.js';
 import { INTERNET_IP, POD_GATEWAY, type LabNode, type LabPod } from './topology.js';
 import type { AllocationBlock } from '../ipam/index.js';
 
@@ -68,5 +68,17 @@ export async function syncRoutes(f: Fabric, pods: readonly LabPod[], blocks: rea
       ),
     ),
     ipBatch(f.internetNetns, all.flatMap((t) => t.dests.map((d) => `route replace ${d} via ${t.node.ip} dev eth0 onlink`))),
+  ]);
+}
+
+/**
+ * Removes routes to addresses no longer in the lab (a deleted pod's stated /32, a released
+ * block) from every node but its own and from the internet namespace; a route already gone is fine.
+ */
+export async function dropRoutes(f: Fabric, gone: readonly { node: string; dest: string }[]): Promise<void> {
+  if (gone.length === 0) return;
+  await Promise.all([
+    ...f.nodes.map((n) => ipBatchForced(n.netns, gone.filter((g) => g.node !== n.name).map((g) => `route del ${g.dest}`))),
+    ipBatchForced(f.internetNetns, gone.map((g) => `route del ${g.dest}`)),
   ]);
 }

@@ -2,7 +2,13 @@
 // closes; on each UDP port it echoes datagrams back. Started inside the pod's namespace by
 // `ip netns exec NS node responder.js --tcp 80,81 --udp 80,81 --ready FILE`; writes FILE once
 // every port listens. Exits on SIGTERM.
+// With `--control SOCKET` it also probes on request: a client writes one JSON line
+// `{"timeoutMs":N,"targets":[…]}` to the unix socket and reads one JSON line of results back, so
+// the lab probes from this namespace without starting a process (sockets on the filesystem are
+// reachable from any network namespace).
 import { createServer, type Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import { probeAll, type ProbeTarget } from './probe.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 
@@ -12,8 +18,12 @@ function ports(flag: string): number[] {
   return v === undefined || v === '' ? [] : v.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n < 65536);
 }
 
-const readyIndex = process.argv.indexOf('--ready');
-const readyFile = readyIndex >= 0 ? process.argv[readyIndex + 1] : undefined;
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const readyFile = flag('--ready');
 const servers: Server[] = [];
 const sockets: Socket[] = [];
 
@@ -38,6 +48,32 @@ async function main(): Promise<void> {
       socket.bind(port, '0.0.0.0', ok);
     });
     sockets.push(socket);
+  }
+  const control = flag('--control');
+  if (control !== undefined) {
+    rmSync(control, { force: true });
+    const server = createServer((conn) => {
+      let buffered = '';
+      conn.on('error', () => undefined);
+      conn.on('data', (chunk) => {
+        buffered += chunk.toString('utf8');
+        const nl = buffered.indexOf('\n');
+        if (nl < 0) return;
+        let request: { timeoutMs: number; targets: ProbeTarget[] };
+        try {
+          request = JSON.parse(buffered.slice(0, nl)) as { timeoutMs: number; targets: ProbeTarget[] };
+        } catch {
+          conn.end('{"error":"not JSON"}\n');
+          return;
+        }
+        void probeAll(request.targets, request.timeoutMs).then((results) => conn.end(`${JSON.stringify(results)}\n`));
+      });
+    });
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(control, ok);
+    });
+    servers.push(server);
   }
   if (readyFile !== undefined) writeFileSync(readyFile, `${process.pid}\n`);
 }

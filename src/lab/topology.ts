@@ -182,7 +182,7 @@ export function placePods(
     const p = d.resource;
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     if (known.has(key)) {
-      notes.push(`pod ${key} is already in the lab; its address, node and ports stay as they are`);
+      notes.push(`pod ${key} is already in the lab: its labels are updated; its address, node and ports stay as they are`);
       continue;
     }
     known.add(key);

@@ -132,6 +132,54 @@ test('single probes: a pod to the internet, a closed port, and SCTP as an error'
   assert.match(sctp.stderr, /cannot probe SCTP/);
 });
 
+test('lab apply of a running pod changes its labels in the API, not its address', async () => {
+  assert.ok(state?.kubeconfig);
+  const file = join(work, 'relabel.yaml');
+  writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web, tier: front}}\nspec: {containers: [{name: web}]}\n');
+  const r = await runMargay(['lab', 'apply', '-f', file, '--lab-dir', labDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const got = await runMargay(['get', 'pod', 'web', '-n', 'shop', '-o', 'json', '--kubeconfig', state.kubeconfig]);
+  const pod = JSON.parse(got.stdout) as { metadata: { labels: Record<string, string> }; spec: { nodeName: string }; status: { podIP: string } };
+  assert.deepEqual(pod.metadata.labels, { app: 'web', tier: 'front' });
+  const before = state.pods.find((p) => p.key === 'shop/web');
+  assert.equal(pod.spec.nodeName, before?.node);
+  assert.equal(pod.status.podIP, before?.ip);
+  assert.deepEqual(loadState(labDir)?.pods.find((p) => p.key === 'shop/web'), before);
+});
+
+test('lab delete: a pod leaves the API, the kernel and IPAM; its address is handed out again', async () => {
+  assert.ok(state?.kubeconfig);
+  const add = join(work, 'extra.yaml');
+  writeFileSync(add, 'apiVersion: v1\nkind: Pod\nmetadata: {name: extra, namespace: shop, labels: {app: extra}}\nspec: {nodeName: node-a, containers: [{name: x}]}\n');
+  assert.equal((await runMargay(['lab', 'apply', '-f', add, '--lab-dir', labDir])).code, 0);
+  const extra = loadState(labDir)?.pods.find((p) => p.key === 'shop/extra');
+  assert.ok(extra?.hostInterface);
+  const reach = await runMargay(['lab', 'probe', '--from', 'shop/api', '--to', 'shop/extra', '--port', '80/TCP', '-o', 'json', '--lab-dir', labDir]);
+  assert.equal((JSON.parse(reach.stdout) as { ok: boolean }).ok, true, reach.stdout + reach.stderr);
+
+  const del = await runMargay(['lab', 'delete', 'pod/extra', '-n', 'shop', '--lab-dir', labDir]);
+  assert.equal(del.code, 0, del.stderr + del.stdout);
+  assert.match(del.stdout, new RegExp(`pod shop/extra: ${extra.netns} removed, ${extra.ip.replace(/\./g, '\\.')} released`));
+  const after = loadState(labDir);
+  assert.equal(after?.pods.some((p) => p.key === 'shop/extra'), false);
+  assert.ok(!(await listLabNamespaces()).includes(extra.netns), 'the pod namespace is gone');
+  const get = await runMargay(['get', 'pod', 'extra', '-n', 'shop', '--kubeconfig', state.kubeconfig]);
+  assert.notEqual(get.code, 0);
+  assert.match(get.stderr, /not found/i);
+  // Deleting it again is an error unless told to ignore it, as with kubectl.
+  const again = await runMargay(['lab', 'delete', 'pod/extra', '-n', 'shop', '--lab-dir', labDir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /not found/);
+  assert.equal((await runMargay(['lab', 'delete', 'pod/extra', '-n', 'shop', '--ignore-not-found', '--lab-dir', labDir])).code, 0);
+
+  // The freed address goes to the next pod on that node (IPAM hands out the lowest free one).
+  const next = join(work, 'next.yaml');
+  writeFileSync(next, 'apiVersion: v1\nkind: Pod\nmetadata: {name: next, namespace: shop}\nspec: {nodeName: node-a, containers: [{name: x}]}\n');
+  assert.equal((await runMargay(['lab', 'apply', '-f', next, '--lab-dir', labDir])).code, 0);
+  assert.equal(loadState(labDir)?.pods.find((p) => p.key === 'shop/next')?.ip, extra.ip);
+  assert.equal((await runMargay(['lab', 'delete', '-f', next, '--lab-dir', labDir])).code, 0);
+});
+
 test('a node agent hook runs per node with its namespace and goes with its lab', async () => {
   assert.ok(state?.kubeconfig);
   const dir = join(work, 'agent-lab');
