@@ -19,7 +19,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { labApply, labDown, labUp, listLabNamespaces, type LabState, type RawManifest } from '../src/lab/index.js';
+import { labApply, labDelete, labDown, labUp, listLabNamespaces, type LabState, type RawManifest } from '../src/lab/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../src/api/index.js';
 import { decodeManifests } from '../src/resources/index.js';
 import { emit, numberOption, percentile } from './calc-common.js';
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   // 3. Churn with probes running.
   const denied = await client.patch(type, NS, POLICY, 'merge', { spec: { ingress: [] } });
   await watch.reached(String((denied.metadata as JsonObject).resourceVersion), CHANGE_TIMEOUT_MS);
-  await churn(state, client, src.netns, extra);
+  await churn(state, src.netns, extra);
 }
 
 interface Change {
@@ -299,7 +299,7 @@ interface ChurnTarget {
   removedAt?: number;
 }
 
-async function churn(state: LabState, client: ReturnType<typeof labClient>, srcNetns: string, extra: Record<string, unknown>): Promise<void> {
+async function churn(state: LabState, srcNetns: string, extra: Record<string, unknown>): Promise<void> {
   const podType = findResourceTypeByKind('v1', 'Pod');
   if (podType === undefined) throw new Error('the API does not serve Pod');
   const targets = new Map<string, ChurnTarget>(); // by IP
@@ -351,23 +351,24 @@ async function churn(state: LabState, client: ReturnType<typeof labClient>, srcN
       publish();
       live.push({ name, ip: pod.ip });
       created++;
-      const wait = slotMs - (epochMs() - slot);
+      // Paced on a fixed schedule: a slow apply is caught up by the next ones, so the rate holds.
+      const wait = started + created * slotMs - epochMs();
       if (wait > 0) await sleep(wait);
     }
   })();
   const deletes = (async () => {
     await sleep(slotMs * 4); // a few pods first
-    while (epochMs() < end) {
-      const slot = epochMs();
+    for (let tick = 1; epochMs() < end; tick++) {
       const victim = live.length > 2 ? live.shift() : undefined;
       if (victim !== undefined) {
         const t = targets.get(victim.ip);
         if (t !== undefined) t.removedAt = epochMs();
         publish();
-        await client.delete(podType, NS, victim.name);
+        // As a user would: the pod leaves the API, then (once agents applied it) the kernel and IPAM.
+        await labDelete({ dir: state.dir, targets: [{ type: podType, namespace: NS, name: victim.name }] }, () => undefined);
         deleted++;
       }
-      const wait = slotMs - (epochMs() - slot);
+      const wait = started + slotMs * (4 + tick) - epochMs();
       if (wait > 0) await sleep(wait);
     }
   })();

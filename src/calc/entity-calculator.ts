@@ -270,6 +270,7 @@ export function entitiesEqual(a: Entity, b: Entity): boolean {
     a.nodeName === b.nodeName &&
     a.hostNetwork === b.hostNetwork &&
     a.enforced === b.enforced &&
+    a.interfaceName === b.interfaceName &&
     labelsEqual(a.labels, b.labels) &&
     sameList(a.profiles, b.profiles, (x, y) => x === y) &&
     entityPayloadEqual(a, b)

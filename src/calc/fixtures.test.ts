@@ -4,7 +4,7 @@
 // evaluator's.
 import fc from 'fast-check';
 import { cidrContains, parseCidr, type IpAddress } from '../net/index.js';
-import type { Entity, Flow, NormRule, PeerMatch, PortSet } from '../policy/index.js';
+import { HostEndpointIndex, failsafeFor, isHostSide, type Flow, type NormRule, type PeerMatch, type PortSet } from '../policy/index.js';
 import type {
   AdminNetworkPolicy,
   AdminNetworkPolicyIngressPeer,
@@ -407,6 +407,7 @@ const clusterWideArb: fc.Arbitrary<Resource[]> = fc
     nodeLabels: fc.tuple(labelsArb({ zone: ['a', 'b'] }), labelsArb({ zone: ['a', 'b'] })),
     tiers: fc.array(fc.tuple(fc.constantFrom('t1', 't2', 'default'), orderArb, fc.constantFrom('Deny', 'Pass')), { maxLength: 3 }),
     heps: fc.subarray(['h1', 'h2']),
+    hepInterfaces: fc.tuple(fc.constantFrom('eth0', '*'), fc.constantFrom('eth0', '*')),
     hepLabels: labelsArb({ role: ['gw', 'db'] }),
     gnetset: optional(fc.tuple(nets, labelsArb({ kind: ['ext', 'feed'] }))),
     gnps: fc.array(
@@ -432,6 +433,8 @@ const clusterWideArb: fc.Arbitrary<Resource[]> = fc
         metadata: { name, labels: x.hepLabels },
         spec: {
           node: NODES[i] as string,
+          // The node's uplink, named or as the all-interfaces endpoint, holding the node's address.
+          interfaceName: x.hepInterfaces[i] as string,
           expectedIPs: [NODE_IPS[NODES[i] as string] as string],
           ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
         },
@@ -483,8 +486,13 @@ export function calcAllows(state: CalcState, flow: Flow, staged: boolean): boole
 
 function directionAllows(state: CalcState, flow: Flow, direction: 'ingress' | 'egress', staged: boolean): boolean {
   const end = direction === 'egress' ? flow.source : flow.destination;
-  const entity = end.entity;
+  const other = direction === 'egress' ? flow.destination : flow.source;
+  // The host's side is governed by the host endpoint of the interface it crosses, failsafe ports first.
+  const hep = new HostEndpointIndex([...state.endpoints.values()].map((e) => e.endpoint)).governing(end, other);
+  if (hep !== undefined && failsafeFor(direction, flow) !== undefined) return true;
+  const entity = hep ?? end.entity;
   if (entity === undefined || !entity.enforced) return true;
+  if (hep === undefined && entity.kind === 'hostEndpoint') return true;
   if (direction === 'ingress') {
     const src = flow.source.entity;
     if (src && entity.nodeName !== undefined && src.nodeName === entity.nodeName && isHostSide(src)) return true;
@@ -516,10 +524,6 @@ function directionAllows(state: CalcState, flow: Flow, direction: 'ingress' | 'e
     if (rule !== undefined && rule.action !== 'Pass') return rule.action === 'Allow';
   }
   return false;
-}
-
-function isHostSide(e: Entity): boolean {
-  return e.kind === 'node' || e.hostNetwork === true || e.kind === 'hostEndpoint';
 }
 
 function firstRule(state: CalcState, rules: readonly NormRule[], sets: readonly RuleSets[], flow: Flow): NormRule | undefined {

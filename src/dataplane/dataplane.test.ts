@@ -210,8 +210,64 @@ function snapshot(t: Table): unknown {
   return { sets: sortMap(t.sets, (s) => [...s].sort()), maps: sortMap(t.maps, (m) => sortMap(m, (v) => v)), chains: sortMap(t.chains, (r) => r) };
 }
 
+test('golden: host endpoints are dispatched from the input and output hooks, failsafe ports first', () => {
+  const yaml = `${BASIC}---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-fab0, labels: {hep: uplink}}
+spec: {node: n1, interfaceName: fab0, expectedIPs: [192.168.0.1]}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-all, labels: {hep: all}}
+spec: {node: n1, interfaceName: "*"}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-lo, labels: {hep: lo}}
+spec: {node: n1, interfaceName: lo}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: uplink-in}
+spec:
+  selector: hep == 'uplink'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, source: {selector: role == 'client'}, destination: {ports: [80]}}
+`;
+  const ids = new RuleIdRegistry();
+  const lines = renderRuleset(clusterFromYaml(yaml).state, { ...OPTIONS, ruleIds: ids }).split('\n');
+  const rulesOf = (chain: string) => lines.filter((l) => l.startsWith(`add rule inet margay ${chain} `)).map((l) => l.slice(`add rule inet margay ${chain} `.length));
+  const dispatch = (map: string) => {
+    const line = lines.find((l) => l.startsWith(`add element inet margay ${map} `)) ?? '';
+    return [...line.matchAll(/"([^"]+)" : goto (e-\S+?)[,\s]/g)].map((m) => [m[1], m[2]]);
+  };
+  // Only the named, non-lo interface is in the maps; lo is never a host endpoint.
+  const [[iface, inChain]] = dispatch('host-ingress-dispatch') as [[string, string]];
+  assert.equal(iface, 'fab0');
+  assert.deepEqual(dispatch('host-egress-dispatch').map(([i]) => i), ['fab0']);
+  // The all-interfaces endpoint catches every other interface, after lo, pods and the named ones.
+  const input = rulesOf('in-host');
+  assert.deepEqual(input.slice(0, 4), ['ct state established,related accept', 'iifname "lo" accept', 'iifname "mgy*" accept', 'iifname vmap @host-ingress-dispatch']);
+  assert.match(input[4] ?? '', /^goto e-\S+$/);
+  assert.equal(input.length, 5);
+  assert.equal(rulesOf('out-host')[3], 'oifname vmap @host-egress-dispatch');
+  // The endpoint chain: failsafe ports (their own rule id in the ct mark), then the tier, then the drop.
+  const chain = rulesOf(inChain);
+  const failsafe = ids.entries().find((e) => e.implicit === 'failsafe' && e.direction === 'ingress');
+  assert.ok(failsafe !== undefined && failsafe.action === 'Allow');
+  const mark = `ct mark set ct mark & 0xffff0000 | 0x${failsafe.id.toString(16).padStart(8, '0')} accept`;
+  assert.deepEqual(chain.slice(1, 3), [`meta l4proto tcp th dport { 22, 179, 2379-2380, 5473, 6443, 6666-6667 } ${mark}`, `meta l4proto udp th dport 68 ${mark}`]);
+  assert.match(chain[3] ?? '', /^jump t-/);
+  assert.match(chain.at(-1) ?? '', /^log prefix "mgy D i \d+ " group 7 drop$/);
+  // Forwarded traffic never meets a host endpoint: the forward chains dispatch pods only.
+  assert.ok(!lines.some((l) => l.includes('fab0') && !l.includes('host-')));
+});
+
 const LABELS = ['a', 'b', 'c'];
 const clusterArb = fc.record({
+  hep: fc.option(fc.record({ label: fc.constantFrom(...LABELS), iface: fc.constantFrom('eth0', '*', 'eth1'), policy: fc.boolean() }), { nil: undefined }),
   pods: fc.array(fc.record({ label: fc.constantFrom(...LABELS), ip: fc.integer({ min: 2, max: 6 }), named: fc.boolean() }), { minLength: 1, maxLength: 4 }),
   policies: fc.array(
     fc.record({
@@ -241,6 +297,12 @@ function yamlOf(c: ClusterGen): string {
     const ports = p.named ? '[{name: http, containerPort: 8080, protocol: TCP}]' : '[]';
     docs.push(`apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: app, labels: {l: ${p.label}}}\nspec: {nodeName: n1, containers: [{name: c, ports: ${ports}}]}\nstatus: {podIP: 10.65.0.${p.ip}}`);
   });
+  if (c.hep !== undefined) {
+    docs.push(`apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h, labels: {l: ${c.hep.label}}}\nspec: {node: n1, interfaceName: "${c.hep.iface}", expectedIPs: [10.65.0.200]}`);
+    if (c.hep.policy) {
+      docs.push(`apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: hp}\nspec:\n  selector: l == '${c.hep.label}'\n  types: [Ingress, Egress]\n  ingress: [{action: Allow, protocol: TCP, source: {selector: l == 'a'}, destination: {ports: [80]}}]\n  egress: [{action: Deny, protocol: UDP}]`);
+    }
+  }
   c.policies.forEach((p, i) => {
     const rules = p.rules.map((r) => {
       const proto = r.protocol ?? (r.ports !== undefined || r.notPorts !== undefined ? 'TCP' : undefined);

@@ -17,8 +17,12 @@ export {
   CHAIN_FORWARD_EGRESS,
   CHAIN_FORWARD_INGRESS,
   CHAIN_INPUT_EGRESS,
+  CHAIN_INPUT_HOST,
+  CHAIN_OUTPUT_HOST,
   MAP_EGRESS,
   MAP_INGRESS,
+  MAP_HOST_INGRESS,
+  MAP_HOST_EGRESS,
   type RenderOptions,
 } from './render.js';
 export {
@@ -42,6 +46,7 @@ export {
   OVERFLOW_RULE_ID,
   type RuleIdEntry,
   type ImplicitDrop,
+  type ImplicitAllow,
   type LogPrefixInfo,
 } from './rule-ids.js';
 export { compileRun, paintPlane, type SimpleRule, type Box, type AddrTerm, type AddrInterval } from './compile.js';

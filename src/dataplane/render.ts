@@ -3,7 +3,7 @@
 import { BugError } from '../errors/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/index.js';
 import type { CalcState, EndpointPolicies, RuleSets } from '../calc/index.js';
-import type { Direction, Entity, NormRule, PortRange } from '../policy/index.js';
+import { failsafePorts, type Direction, type Entity, type NormRule, type PortRange } from '../policy/index.js';
 import { NameTable } from './names.js';
 import { RuleIdRegistry, logPrefix, type ImplicitDrop } from './rule-ids.js';
 import { compileRun, addrInterval, type AddrInterval, type AddrTerm, type Box, type SimpleRule } from './compile.js';
@@ -23,7 +23,11 @@ export interface RenderOptions {
   readonly tableName: string;
   /** Pod interface name prefixes (`mgy`, `cali`): a matching interface with no endpoint chain is dropped. */
   readonly podInterfacePrefix: string | readonly string[];
-  /** The host-side interface of a local endpoint; undefined leaves it undispatched (and so dropped). */
+  /**
+   * The host-side interface of a local pod; undefined leaves it undispatched (and so dropped).
+   * Host endpoints use their `interfaceName`; for one without, this may name the interface that
+   * holds its expectedIPs (undefined: not enforced).
+   */
   readonly interfaceOf: (endpoint: Entity) => string | undefined;
   /** NFLOG group of Log rules. */
   readonly logGroup: number;
@@ -42,8 +46,12 @@ export interface RenderOptions {
 export const CHAIN_FORWARD_EGRESS = 'fwd-egress';
 export const CHAIN_FORWARD_INGRESS = 'fwd-ingress';
 export const CHAIN_INPUT_EGRESS = 'in-egress';
+export const CHAIN_INPUT_HOST = 'in-host';
+export const CHAIN_OUTPUT_HOST = 'out-host';
 export const MAP_EGRESS = 'egress-dispatch';
 export const MAP_INGRESS = 'ingress-dispatch';
+export const MAP_HOST_INGRESS = 'host-ingress-dispatch';
+export const MAP_HOST_EGRESS = 'host-egress-dispatch';
 
 const PORT_PROTOCOLS = [6, 17, 33, 132, 136];
 const PORT_GUARD = `meta l4proto { ${PORT_PROTOCOLS.join(', ')} }`;
@@ -109,24 +117,43 @@ class Renderer {
       const a = this.state.profiles.get(name);
       for (const d of ['ingress', 'egress'] as const) a?.profile[d].forEach((rule, pos) => this.ids.idFor('profile', name, undefined, d, pos, rule));
     }
+    // Host endpoints: iifname (ingress, to the host) and oifname (egress, from the host) of their
+    // interface; an all-interfaces (`*`) one catches every other non-pod, non-lo interface.
+    const hostIn = new Map<string, string>();
+    const hostOut = new Map<string, string>();
+    let allInterfaces: { ingress: string; egress: string } | undefined;
     for (const id of [...this.state.endpoints.keys()].sort()) {
       const ep = this.state.endpoints.get(id) as EndpointPolicies;
-      const iface = this.o.interfaceOf(ep.endpoint);
+      const host = ep.endpoint.kind === 'hostEndpoint';
+      const iface = (host ? ep.endpoint.interfaceName : undefined) ?? this.o.interfaceOf(ep.endpoint);
       if (iface === undefined) continue;
+      if (host && iface === '*') {
+        allInterfaces ??= { ingress: this.endpointChain(ep, 'ingress', true), egress: this.endpointChain(ep, 'egress', true) };
+        continue;
+      }
       if (!/^[A-Za-z0-9_.@:+-]{1,15}$/.test(iface)) throw new BugError(`bad interface name ${iface} for ${id}`);
-      egress.set(iface, `goto ${this.endpointChain(ep, 'egress')}`);
-      ingress.set(iface, `goto ${this.endpointChain(ep, 'ingress')}`);
+      if (host) {
+        // Loopback and pod interfaces are never host endpoints; the first endpoint (by id) of an interface wins.
+        if (iface === 'lo' || this.prefixes.some((p) => iface.startsWith(p)) || hostIn.has(iface)) continue;
+        hostIn.set(iface, `goto ${this.endpointChain(ep, 'ingress', true)}`);
+        hostOut.set(iface, `goto ${this.endpointChain(ep, 'egress', true)}`);
+        continue;
+      }
+      egress.set(iface, `goto ${this.endpointChain(ep, 'egress', false)}`);
+      ingress.set(iface, `goto ${this.endpointChain(ep, 'ingress', false)}`);
     }
-    this.baseChains();
+    this.baseChains(allInterfaces);
     const maps = new Map<string, NftVerdictMap>([
       [MAP_EGRESS, { name: MAP_EGRESS, elements: egress }],
       [MAP_INGRESS, { name: MAP_INGRESS, elements: ingress }],
+      [MAP_HOST_INGRESS, { name: MAP_HOST_INGRESS, elements: hostIn }],
+      [MAP_HOST_EGRESS, { name: MAP_HOST_EGRESS, elements: hostOut }],
       ...this.maps,
     ]);
     return { table: this.t, sets: this.sets, maps, chains: this.chains };
   }
 
-  private baseChains(): void {
+  private baseChains(allInterfaces: { ingress: string; egress: string } | undefined): void {
     const drops = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} drop`);
     const invalid = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} ct state invalid drop`);
     const est = 'ct state established,related accept';
@@ -147,6 +174,20 @@ class Renderer {
       name: CHAIN_INPUT_EGRESS,
       base: 'type filter hook input priority filter - 5; policy accept;',
       rules: [est, ...invalid('iifname'), `iifname vmap @${MAP_EGRESS}`, ...drops('iifname')],
+    });
+    // The host's own traffic through its host endpoints' interfaces (never forwarded traffic, never
+    // lo, never the host and its own pods: pod → node is the pod's egress above, node → pod is not
+    // filtered). A pod interface or lo returns to the policy (accept) before the dispatch.
+    const local = (dir: 'iifname' | 'oifname') => [`${dir} "lo" accept`, ...this.prefixes.map((p) => `${dir} ${quote(p + '*')} accept`)];
+    this.addChain({
+      name: CHAIN_INPUT_HOST,
+      base: 'type filter hook input priority filter; policy accept;',
+      rules: [est, ...local('iifname'), `iifname vmap @${MAP_HOST_INGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.ingress}`] : [])],
+    });
+    this.addChain({
+      name: CHAIN_OUTPUT_HOST,
+      base: 'type filter hook output priority filter; policy accept;',
+      rules: [est, ...local('oifname'), `oifname vmap @${MAP_HOST_EGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.egress}`] : [])],
     });
   }
 
@@ -175,8 +216,19 @@ class Renderer {
     return `${this.logText('D', d, this.ids.implicitId(kind, d, tier, policy))} drop`;
   }
 
-  private endpointChain(ep: EndpointPolicies, d: Direction): string {
+  /**
+   * A host endpoint's chain starts with Calico's failsafe ports (open whatever the policy, their
+   * own rule id in the ct mark); then both kinds are the same: tiers, profiles, drop.
+   */
+  private endpointChain(ep: EndpointPolicies, d: Direction, host: boolean): string {
     const rules: string[] = [this.clearPass()];
+    if (host) {
+      const accept = this.allowText(d, this.ids.failsafeId(d));
+      for (const proto of [6, 17]) {
+        const ports = failsafePorts(d).filter((f) => f.protocol === proto);
+        if (ports.length > 0) rules.push(`meta l4proto ${proto === 6 ? 'tcp' : 'udp'} th dport ${portsText(ports)} ${accept}`);
+      }
+    }
     for (const tp of ep[d]) rules.push(`jump ${this.tierChain(tp.tier, tp.policies, d)}`);
     let profiles = 0;
     for (const name of ep.endpoint.profiles) {

@@ -11,11 +11,13 @@ import { shortHash } from './names.js';
  * or an endpoint with neither a deciding policy nor a profile.
  */
 export type ImplicitDrop = 'end-of-tier' | 'missing-policy' | 'no-profile-match' | 'no-profile';
+/** The one accept no rule states: a host endpoint's failsafe ports (Calico's failsafe rules). */
+export type ImplicitAllow = 'failsafe';
 
 /** What a rule id stands for. */
 export interface RuleIdEntry {
   readonly id: number;
-  /** `implicit`: one of the drops no rule states (`implicit` says which; ruleIndex -1). */
+  /** `implicit`: a drop (or the failsafe accept) no rule states (`implicit` says which; ruleIndex -1). */
   readonly owner: 'policy' | 'profile' | 'implicit';
   /** Policy id (`tier/ns/name`) or profile name; for implicit drops the policy id or ''. */
   readonly name: string;
@@ -28,7 +30,7 @@ export interface RuleIdEntry {
   readonly position: number;
   readonly ruleName?: string;
   readonly action: RuleAction;
-  readonly implicit?: ImplicitDrop;
+  readonly implicit?: ImplicitDrop | ImplicitAllow;
 }
 
 /** The largest id; ct mark holds two 16-bit ids. When exhausted, rules get `OVERFLOW_RULE_ID`. */
@@ -80,6 +82,12 @@ export class RuleIdRegistry {
   implicitId(kind: ImplicitDrop, direction: Direction, tier: string, policy: string): number {
     const key = `implicit|${kind}|${direction}|${tier}|${policy}`;
     return this.allocate(key, (id) => ({ id, owner: 'implicit', name: policy, tier, direction, ruleIndex: -1, position: -1, action: 'Deny', implicit: kind }));
+  }
+
+  /** The id of a host endpoint's failsafe accept in one direction (tier and name ''). */
+  failsafeId(direction: Direction): number {
+    const key = `implicit|failsafe|${direction}`;
+    return this.allocate(key, (id) => ({ id, owner: 'implicit', name: '', tier: '', direction, ruleIndex: -1, position: -1, action: 'Allow', implicit: 'failsafe' }));
   }
 
   private allocate(key: string, make: (id: number) => RuleIdEntry): number {

@@ -16,7 +16,7 @@ import { KubeApiError, KubeClient, loadKubeconfig } from '../client/index.js';
 import { LabCommandError, addNamespace, deleteNamespace, execIn, listLabNamespaces, pidsIn, spawnDetached, spawnIn } from './netns.js';
 import { buildFabric, buildPod, dropRoutes, syncRoutes } from './network.js';
 import { kubernetesNamespaces, placePods, planLab, podInterface, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
-import { loadState, processStartTime, requireState, saveState, stateFile, type LabProcess, type LabState } from './state.js';
+import { loadState, processStartTime, requireState, saveState, stateFile, withLabLock, type LabProcess, type LabState } from './state.js';
 
 export const DEFAULT_LAB_DIR = './.margay/lab';
 const FIELD_MANAGER = 'margay-lab';
@@ -441,7 +441,21 @@ export async function labApply(o: { dir?: string; decoded: readonly DecodedInput
 }
 
 async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; objects: readonly RawManifest[] }, log: Log): Promise<LabState> {
-  const state = requireState(labDir(o.dir));
+  const dir = labDir(o.dir);
+  requireState(dir);
+  const t0 = Date.now();
+  const { state, written } = await withLabLock(dir, () => addToLab(dir, o, log));
+  if (!state.agent) log(NO_AGENT_NOTICE);
+  else if (state.agentReports) {
+    if (await waitForAgents(state, written, 10_000)) log(`enforced: every agent applied revision ${written ?? '?'} (${Date.now() - t0} ms)`);
+    else log(`note: not every agent reported revision ${written ?? '?'} within 10 s; see ${join(state.dir, 'logs')}`);
+  }
+  return state;
+}
+
+/** The part of an apply that changes the lab's state: run under its lock. */
+async function addToLab(dir: string, o: { decoded: readonly DecodedInput[]; objects: readonly RawManifest[] }, log: Log): Promise<{ state: LabState; written: string | undefined }> {
+  const state = requireState(dir);
   const ipam = new BlockIpam(state.pools, state.blocks);
   const placed = placePods(state.id, o.decoded, state.nodes, ipam, state.pods, state.nextPodIndex);
   if (placed.problems.length > 0) throw new UserError(placed.problems);
@@ -456,16 +470,9 @@ async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; o
   await syncRoutes(state, state.pods, state.blocks);
   await startResponders(state, placed.pods);
   writeInterfaces(state);
-  const t0 = Date.now();
   const written = await register(state, o.decoded, o.objects, placed.pods, state.nodes, log);
   for (const p of placed.pods) log(`pod ${p.key}: ${p.hostNetwork ? `host network on ${p.node}` : p.netns} ${p.ip}`);
-  if (!state.agent) log(NO_AGENT_NOTICE);
-  else if (state.agentReports) {
-    const revision = written;
-    if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision ?? '?'} (${Date.now() - t0} ms)`);
-    else log(`note: not every agent reported revision ${revision ?? '?'} within 10 s; see ${join(state.dir, 'logs')}`);
-  }
-  return state;
+  return { state, written };
 }
 
 /** An object to delete: its API type, namespace (namespaced types) and name. */
@@ -535,7 +542,13 @@ async function deleteFromLab(o: { dir?: string; targets: readonly LabDeleteTarge
     if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision} (${Date.now() - t0} ms)`);
     else log(`note: not every agent reported revision ${revision} within 10 s; see ${join(state.dir, 'logs')}`);
   }
-  if (leaving.length > 0) await removePods(state, leaving, log);
+  if (leaving.length > 0) {
+    const keys = new Set(leaving.map((p) => p.key));
+    await withLabLock(state.dir, async () => {
+      const current = requireState(state.dir);
+      await removePods(current, current.pods.filter((p) => keys.has(p.key)), log);
+    });
+  }
   return { deleted, notFound };
 }
 
@@ -734,6 +747,7 @@ async function takeDown(o: { dir?: string }, log: Log): Promise<DownReport> {
   if (left.length > 0) throw new UserError({ message: `could not delete ${left.join(', ')}; run \`margay lab down\` again or \`ip netns delete\` them` });
   for (const sub of ['logs', 'run', 'control-plane']) rmSync(join(dir, sub), { recursive: true, force: true });
   rmSync(stateFile(dir), { force: true });
+  rmSync(join(dir, 'state.lock'), { force: true });
   for (const d of state.madeDirs ?? [dir]) {
     try {
       if (readdirSync(d).length === 0) rmdirSync(d);

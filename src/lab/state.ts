@@ -1,7 +1,8 @@
 // The lab's state file (`DIR/state.json`): everything `lab down` needs to undo a lab, also after a
 // crash. It is written before each namespace or process is made, so it never knows less than the
 // kernel holds; `lab down` also sweeps every `mgy-<id>-*` namespace it finds.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors/index.js';
 import type { AllocationBlock, IpPoolConfig } from '../ipam/index.js';
@@ -82,5 +83,42 @@ export function processStartTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs `fn` holding the lab's lock (`DIR/state.lock`, holding the owner's pid), so concurrent
+ * `lab apply` and `lab delete` (two shells, or the churn bench's two loops) never write the state
+ * from stale copies. A lock whose owner is gone is taken over.
+ */
+export async function withLabLock<T>(dir: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const path = join(dir, 'state.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner: number;
+      try {
+        owner = Number(readFileSync(path, 'utf8').trim() || 'NaN');
+      } catch {
+        continue; // released meanwhile
+      }
+      if (Number.isInteger(owner) && owner > 0 && processStartTime(owner) === undefined) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new UserError({ file: path, message: `the lab is locked by process ${owner}; remove the file if that process is gone` });
+      await sleep(10);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(path, { force: true });
   }
 }

@@ -212,6 +212,7 @@ export function entityForHostEndpoint(h: HostEndpoint): Entity {
     enforced: true,
     profiles: h.spec.profiles ?? [],
     nodeName: h.spec.node,
+    ...(h.spec.interfaceName ? { interfaceName: h.spec.interfaceName } : {}),
   };
 }
 

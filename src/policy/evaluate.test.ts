@@ -283,3 +283,28 @@ spec:
   assert.equal(flow('shop/db', 'shop/web', 8081).allowed, false);
   assert.equal(flow('ops/tool', 'shop/web', 8080).allowed, false);
 });
+
+test('a host endpoint governs its host\'s own traffic: default deny, Calico\'s failsafe ports first, local pods past it', () => {
+  const { flow } = evaluator(`
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-eth0, labels: {hep: n1}}
+spec: {node: n1, interfaceName: eth0, expectedIPs: [192.168.1.1]}
+`);
+  // ops/agent is host-networked on n1: its address is the host's.
+  const denied = flow('ops/tool', 'ops/agent', 80);
+  assert.equal(denied.allowed, false);
+  assert.equal(denied.ingress.endpoint, 'hep:n1-eth0');
+  assert.equal(denied.ingress.decidedBy.kind, 'default-deny');
+  const ssh = flow('ops/tool', 'ops/agent', 22);
+  assert.equal(ssh.allowed, true);
+  assert.deepEqual(ssh.ingress.decidedBy.kind === 'not-enforced' && ssh.ingress.decidedBy.failsafe, { protocol: 6, first: 22, last: 22 });
+  assert.match(ssh.ingress.decidedBy.kind === 'not-enforced' ? ssh.ingress.decidedBy.reason : '', /failsafe: inbound TCP 22/);
+  assert.equal(flow('ops/agent', '203.0.113.9', 53, PROTOCOL_NUMBERS.UDP).allowed, true, 'outbound DNS is failsafe');
+  assert.equal(flow('203.0.113.9', 'ops/agent', 53, PROTOCOL_NUMBERS.UDP).allowed, false, 'inbound DNS is not');
+  assert.equal(flow('ops/agent', '203.0.113.9', 80).egress.decidedBy.kind, 'default-deny');
+  // The host and its own pods never cross the interface; pods' forwarded traffic never meets it.
+  assert.equal(flow('shop/web', 'ops/agent', 80).allowed, true);
+  assert.equal(flow('ops/agent', 'shop/web', 80).allowed, true);
+  assert.equal(flow('ops/tool', 'shop/web', 80).allowed, true);
+});

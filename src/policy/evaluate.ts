@@ -7,6 +7,7 @@ import { BugError } from '../errors/index.js';
 import type { Direction, Entity, NormPolicy, NormProfile, NormRule, NormTier, PolicySnapshot } from './model.js';
 import { AddressIndex, entityMatches } from './address-index.js';
 import { ruleMatches } from './rule-match.js';
+import { HostEndpointIndex, failsafeFor, isHostSide } from './host-endpoints.js';
 import type {
   Decision,
   DirectionVerdict,
@@ -90,9 +91,11 @@ export class PolicyEvaluator {
   private readonly withStaged: OrderedPolicySet;
   private readonly hasStaged: boolean;
   private readonly profiles: Map<string, NormProfile>;
+  private readonly hosts: HostEndpointIndex;
 
   constructor(readonly snapshot: PolicySnapshot) {
     this.addresses = new AddressIndex(snapshot.entities);
+    this.hosts = new HostEndpointIndex(snapshot.entities);
     const enforced = snapshot.policies.filter((p) => p.staged === undefined);
     const staged = snapshot.policies.filter((p) => p.staged !== undefined);
     this.enforced = new OrderedPolicySet(snapshot.tiers, enforced);
@@ -123,12 +126,20 @@ export class PolicyEvaluator {
   }
 
   private direction(set: OrderedPolicySet, flow: Flow, direction: Direction): DirectionVerdict {
-    const skip = notEnforcedReason(flow, direction);
-    if (skip !== undefined) {
-      return { direction, allowed: true, decidedBy: { kind: 'not-enforced', reason: skip }, tiers: [], profiles: [] };
+    const governed = this.governedBy(flow, direction);
+    if ('reason' in governed) {
+      return { direction, allowed: true, decidedBy: { kind: 'not-enforced', reason: governed.reason }, tiers: [], profiles: [] };
     }
-    const endpoint = direction === 'egress' ? flow.source.entity : flow.destination.entity;
-    if (!endpoint) throw new BugError('enforced direction without an endpoint');
+    const endpoint = governed.endpoint;
+    if (endpoint.kind === 'hostEndpoint') {
+      const f = failsafeFor(direction, flow);
+      if (f !== undefined) {
+        const what = `${f.protocol === 6 ? 'TCP' : 'UDP'} ${f.first === f.last ? f.first : `${f.first}-${f.last}`}`;
+        const reason = `Calico failsafe: ${direction === 'ingress' ? 'inbound' : 'outbound'} ${what} of a host endpoint is always open, before any policy`;
+        const failsafe = { protocol: f.protocol, first: f.first, last: f.last };
+        return { direction, endpoint: endpoint.id, allowed: true, decidedBy: { kind: 'not-enforced', reason, failsafe }, tiers: [], profiles: [] };
+      }
+    }
     const tiers: TierTrace[] = [];
     const done = (allowed: boolean, decidedBy: Decision, profiles: string[] = []): DirectionVerdict => ({
       direction,
@@ -210,9 +221,10 @@ export class PolicyEvaluator {
   }
 
   private directionAllowed(set: OrderedPolicySet, flow: Flow, direction: Direction): boolean {
-    if (notEnforcedReason(flow, direction) !== undefined) return true;
-    const endpoint = direction === 'egress' ? flow.source.entity : flow.destination.entity;
-    if (!endpoint) return true;
+    const governed = this.governedBy(flow, direction);
+    if ('reason' in governed) return true;
+    const endpoint = governed.endpoint;
+    if (endpoint.kind === 'hostEndpoint' && failsafeFor(direction, flow) !== undefined) return true;
     for (const { tier, policies } of set.applicable(endpoint, direction)) {
       let passed = false;
       for (const policy of policies) {
@@ -233,6 +245,26 @@ export class PolicyEvaluator {
       if (rule && rule.action !== 'Pass') return rule.action === 'Allow';
     }
     return false;
+  }
+
+  /**
+   * The endpoint whose policy decides one direction, or why none does. Pods are their own
+   * endpoints; the host's side of a node (the node, its host-networked pods, its host endpoints)
+   * is governed by the host endpoint of the interface the flow crosses, if there is one.
+   */
+  private governedBy(flow: Flow, direction: Direction): { endpoint: Entity } | { reason: string } {
+    const end = direction === 'egress' ? flow.source : flow.destination;
+    const other = direction === 'egress' ? flow.destination : flow.source;
+    const e = end.entity;
+    if (e !== undefined && isHostSide(e) && !loopback(flow)) {
+      const hep = this.hosts.governing(end, other);
+      if (hep !== undefined) return { endpoint: hep };
+      if (e.kind === 'hostEndpoint') return { reason: "traffic between a host and its own pods (or itself) never crosses a host endpoint's interface" };
+    }
+    const skip = notEnforcedReason(flow, direction);
+    if (skip !== undefined) return { reason: skip };
+    if (e === undefined) throw new BugError('enforced direction without an endpoint');
+    return { endpoint: e };
   }
 
   private firstDecidingRuleFast(rules: readonly NormRule[], flow: Flow): NormRule | undefined {
@@ -262,7 +294,7 @@ function notEnforcedReason(flow: Flow, direction: Direction): string | undefined
   const end = direction === 'egress' ? flow.source : flow.destination;
   if (!end.entity) return 'the address belongs to no endpoint Margay enforces on';
   if (!end.entity.enforced) {
-    return end.entity.hostNetwork ? 'host-networked pods have no workload policy' : `a ${end.entity.kind} has no workload policy`;
+    return end.entity.hostNetwork ? 'host-networked pods have no workload policy (and no host endpoint governs this flow)' : `a ${end.entity.kind} has no workload policy (and no host endpoint governs this flow)`;
   }
   if (direction === 'ingress') {
     const src = flow.source.entity;
@@ -272,10 +304,6 @@ function notEnforcedReason(flow: Flow, direction: Direction): string | undefined
     }
   }
   return undefined;
-}
-
-function isHostSide(e: Entity): boolean {
-  return e.kind === 'node' || e.hostNetwork === true || e.kind === 'hostEndpoint';
 }
 
 /**

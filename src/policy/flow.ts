@@ -32,7 +32,12 @@ export type Decision =
   | { readonly kind: 'end-of-tier'; readonly tier: string; readonly action: 'Deny' }
   | { readonly kind: 'profile'; readonly profile: string; readonly ruleIndex: number; readonly action: 'Allow' | 'Deny' }
   | { readonly kind: 'default-deny'; readonly reason: string }
-  | { readonly kind: 'not-enforced'; readonly reason: string };
+  | {
+      readonly kind: 'not-enforced';
+      readonly reason: string;
+      /** Set when a host endpoint's failsafe port (not the absence of policy) let the flow through. */
+      readonly failsafe?: { readonly protocol: number; readonly first: number; readonly last: number };
+    };
 
 export interface RuleHit {
   readonly ruleIndex: number;

@@ -37,6 +37,15 @@ export { buildSnapshot, type BuiltSnapshot } from './snapshot.js';
 export { flowBetween, reachabilityMatrix, type FlowRequest, type ReachabilityMatrix } from './matrix.js';
 export { protocolNumber, protocolName } from './ports.js';
 export { AddressIndex, entityMatches } from './address-index.js';
+export {
+  FAILSAFE_INBOUND,
+  FAILSAFE_OUTBOUND,
+  HostEndpointIndex,
+  failsafeFor,
+  failsafePorts,
+  isHostSide,
+  type FailsafePort,
+} from './host-endpoints.js';
 export { ruleMatches } from './rule-match.js';
 export {
   namespaceLabelsOf,

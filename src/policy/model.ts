@@ -144,6 +144,11 @@ export interface Entity {
   readonly profiles: readonly string[];
   readonly nodeName?: string;
   readonly hostNetwork?: boolean;
+  /**
+   * Host endpoints: the interface whose traffic they govern (`spec.interfaceName`), `*` for every
+   * interface of the host; absent when only expectedIPs name it.
+   */
+  readonly interfaceName?: string;
 }
 
 /** Everything the evaluator needs, already normalized. */

@@ -109,7 +109,7 @@ class FamilyLab {
     // Closed where the table says open: probe that pair again, alone and patiently.
     for (const [from, row] of table.allowed) {
       for (const [to, open] of row) {
-        if (!open || m[from]?.[to] !== false) continue;
+        if (!open || m[from]?.[to] !== false || !this.serves(to, table)) continue;
         const r = await runMargay(['lab', 'probe', '--from', from, '--to', to, '--port', `${table.port}/${table.protocol}`, '--timeout-ms', String(RECHECK_TIMEOUT_MS), '-o', 'json', '--lab-dir', this.labDir]);
         if (r.code === 0 && (JSON.parse(r.stdout) as { ok: boolean }).ok) (m[from] as Record<string, boolean>)[to] = true;
       }
