@@ -41,8 +41,9 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
     .option('--to <ns/pod|ip>', 'destination pod (NAMESPACE/POD) or IP address')
     .option('--port <port[/proto]>', 'destination port and protocol, e.g. 80/TCP, 53/UDP, ICMP')
     .option('--matrix', 'evaluate every ordered pair of pods')
+    .addOption(new Option('--ip-family <4|6>', 'pods\' addresses of this family only (default: IPv4 where both have one)').choices(['4', '6']))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((o: { filename: string[]; from?: string; to?: string; port?: string; matrix?: boolean; output: 'text' | 'json' }) => {
+    .action((o: { filename: string[]; from?: string; to?: string; port?: string; matrix?: boolean; ipFamily?: '4' | '6'; output: 'text' | 'json' }) => {
       setExit(
         simulate(
           {
@@ -52,6 +53,7 @@ function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
             ...(o.to !== undefined ? { to: o.to } : {}),
             ...(o.port !== undefined ? { port: o.port } : {}),
             ...(o.matrix ? { matrix: true } : {}),
+            ...(o.ipFamily !== undefined ? { family: Number(o.ipFamily) as 4 | 6 } : {}),
           },
           io,
         ),

@@ -91,27 +91,29 @@ export function registerLabCommands(program: Command, io: CommandIo, setExit: (c
     .command('probe')
     .description('real connections between pods (~1 s timeout): --from NS/POD --to NS/POD|IP, or --matrix')
     .option('--from <ns/pod>', 'source pod, or `internet` for the lab internet (203.0.113.1)')
-    .option('--to <ns/pod|ip>', 'destination pod or IPv4 address (the lab internet is 203.0.113.1)')
+    .option('--to <ns/pod|ip>', 'destination pod or address (the lab internet is 203.0.113.1 and fd00:6d67::cb00:7101)')
     .option('--port <port/proto>', 'destination port and protocol, e.g. 80/TCP, 81/UDP')
     .option('--matrix', 'probe every ordered pair of pods')
     .option('--timeout-ms <ms>', 'per-connection timeout', '1000')
+    .addOption(new Option('--ip-family <4|6>', 'probe pods at their IPv4 (default) or IPv6 addresses').choices(['4', '6']).default('4'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(dirOption())
-    .action(async (o: { from?: string; to?: string; port?: string; matrix?: boolean; timeoutMs: string; output: 'text' | 'json'; labDir: string }) => {
+    .action(async (o: { from?: string; to?: string; port?: string; matrix?: boolean; timeoutMs: string; ipFamily: '4' | '6'; output: 'text' | 'json'; labDir: string }) => {
+      const family = Number(o.ipFamily) as 4 | 6;
       const { port, protocol } = probePort(o.port);
       const timeoutMs = Number(o.timeoutMs);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 10 || timeoutMs > 60_000) throw new UserError({ path: '--timeout-ms', message: `expected 10 to 60000, got "${o.timeoutMs}"` });
       if (o.matrix) {
         if (o.from !== undefined || o.to !== undefined) throw new UserError({ path: '--matrix', message: 'use either --matrix or --from/--to, not both' });
         const { labMatrix } = await labModule();
-        const m = await labMatrix({ dir: o.labDir, port, protocol, timeoutMs });
+        const m = await labMatrix({ dir: o.labDir, port, protocol, timeoutMs, family });
         io.out(o.output === 'json' ? JSON.stringify(m) : `${port}/${protocol}\n${renderMatrix(m)}`);
         setExit(0);
         return;
       }
       if (o.from === undefined || o.to === undefined) throw new UserError({ path: o.from === undefined ? '--from' : '--to', message: 'expected both --from NS/POD and --to NS/POD|IP, or --matrix' });
       const { labProbe } = await labModule();
-      const r = await labProbe({ dir: o.labDir, from: o.from, to: o.to, port, protocol, timeoutMs });
+      const r = await labProbe({ dir: o.labDir, from: o.from, to: o.to, port, protocol, timeoutMs, family });
       io.out(o.output === 'json' ? JSON.stringify(r, null, 2) : `${r.from} -> ${r.to} (${r.ip}) ${r.port}/${r.protocol}: ${r.ok ? 'ok' : 'FAILED'}, ${r.detail} in ${r.ms} ms`);
       setExit(0);
     });

@@ -18,6 +18,8 @@ export interface SimulateOptions {
   readonly to?: string;
   readonly port?: string;
   readonly matrix?: boolean;
+  /** Only this family's addresses (default: IPv4 where both ends have it, else IPv6). */
+  readonly family?: 4 | 6;
   readonly output: 'text' | 'json';
 }
 
@@ -44,16 +46,16 @@ export function simulate(opts: SimulateOptions, io: CommandIo): number {
   const evaluator = new PolicyEvaluator(built.snapshot);
 
   if (opts.matrix) {
-    const matrix = reachabilityMatrix(evaluator, built.pods, request);
+    const matrix = reachabilityMatrix(evaluator, built.pods, request, opts.family);
     io.out(opts.output === 'json' ? JSON.stringify(matrix) : `${formatPort(request)}\n${renderMatrix(matrix)}`);
     return 0;
   }
 
   const from = resolveEnd(opts.from as string, '--from', built.pods, built.snapshot.entities);
   const to = resolveEnd(opts.to as string, '--to', built.pods, built.snapshot.entities);
-  const flow = flowBetween(from, to, request);
+  const flow = flowBetween(from, to, request, opts.family !== undefined ? [opts.family] : undefined);
   if (!flow) {
-    throw new UserError({ path: '--to', message: `${nameOf(from)} and ${nameOf(to)} share no IP family (IPv4 or IPv6)` });
+    throw new UserError({ path: '--to', message: `${nameOf(from)} and ${nameOf(to)} share no ${opts.family !== undefined ? `IPv${opts.family} address` : 'IP family (IPv4 or IPv6)'}` });
   }
   const verdict = evaluator.evaluate(flow);
   if (opts.output === 'json') {

@@ -54,6 +54,8 @@ export const MAP_HOST_INGRESS = 'host-ingress-dispatch';
 export const MAP_HOST_EGRESS = 'host-egress-dispatch';
 
 const PORT_PROTOCOLS = [6, 17, 33, 132, 136];
+/** ICMPv6 MLD query/report/done, router and neighbour solicitation/advertisement, redirect, MLDv2 report. */
+const ND_TYPES = [130, 131, 132, 133, 134, 135, 136, 137, 143];
 const PORT_GUARD = `meta l4proto { ${PORT_PROTOCOLS.join(', ')} }`;
 
 export function renderModel(state: CalcState, options: RenderOptions): RulesetModel {
@@ -157,6 +159,10 @@ class Renderer {
     const drops = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} drop`);
     const invalid = (dir: 'iifname' | 'oifname') => this.prefixes.map((p) => `${dir} ${quote(p + '*')} ct state invalid drop`);
     const est = 'ct state established,related accept';
+    // IPv6 neighbour discovery and MLD (ICMPv6 130-136, 143) are link-local plumbing that
+    // conntrack does not track (they would read as invalid): accepted before anything, as Calico
+    // does, or no pod or host endpoint could resolve its IPv6 gateway.
+    const nd = `icmpv6 type { ${ND_TYPES.join(', ')} } accept`;
     // Egress runs before ingress on the forward hook: its accept only ends its own base chain,
     // so the packet still meets the ingress chain; a drop anywhere is final.
     this.addChain({
@@ -173,7 +179,7 @@ class Renderer {
     this.addChain({
       name: CHAIN_INPUT_EGRESS,
       base: 'type filter hook input priority filter - 5; policy accept;',
-      rules: [est, ...invalid('iifname'), `iifname vmap @${MAP_EGRESS}`, ...drops('iifname')],
+      rules: [nd, est, ...invalid('iifname'), `iifname vmap @${MAP_EGRESS}`, ...drops('iifname')],
     });
     // The host's own traffic through its host endpoints' interfaces (never forwarded traffic, never
     // lo, never the host and its own pods: pod → node is the pod's egress above, node → pod is not
@@ -182,12 +188,12 @@ class Renderer {
     this.addChain({
       name: CHAIN_INPUT_HOST,
       base: 'type filter hook input priority filter; policy accept;',
-      rules: [est, ...local('iifname'), `iifname vmap @${MAP_HOST_INGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.ingress}`] : [])],
+      rules: [nd, est, ...local('iifname'), `iifname vmap @${MAP_HOST_INGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.ingress}`] : [])],
     });
     this.addChain({
       name: CHAIN_OUTPUT_HOST,
       base: 'type filter hook output priority filter; policy accept;',
-      rules: [est, ...local('oifname'), `oifname vmap @${MAP_HOST_EGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.egress}`] : [])],
+      rules: [nd, est, ...local('oifname'), `oifname vmap @${MAP_HOST_EGRESS}`, ...(allInterfaces ? [`goto ${allInterfaces.egress}`] : [])],
     });
   }
 

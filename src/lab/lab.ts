@@ -15,7 +15,7 @@ import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../a
 import { KubeApiError, KubeClient, loadKubeconfig } from '../client/index.js';
 import { LabCommandError, addNamespace, deleteNamespace, execIn, listLabNamespaces, pidsIn, spawnDetached, spawnIn } from './netns.js';
 import { buildFabric, buildPod, dropRoutes, syncRoutes } from './network.js';
-import { kubernetesNamespaces, placePods, planLab, podInterface, INTERNET_IP, type DecodedInput, type LabNode, type LabPod } from './topology.js';
+import { ipv6Twin, kubernetesNamespaces, placePods, planLab, podInterface, INTERNET_IP, INTERNET_IP6, type DecodedInput, type LabNode, type LabPod } from './topology.js';
 import { loadState, processStartTime, requireState, saveState, stateFile, withLabLock, type LabProcess, type LabState } from './state.js';
 
 export const DEFAULT_LAB_DIR = './.margay/lab';
@@ -185,6 +185,18 @@ async function applyObject(client: KubeClient, object: JsonObject): Promise<Json
   return (await client.apply(type, namespace, body, { fieldManager: FIELD_MANAGER, force: true })).object;
 }
 
+/** Creates an object unless it exists (a 409 leaves the existing one untouched). */
+async function createIfMissing(client: KubeClient, object: JsonObject): Promise<JsonObject | undefined> {
+  const type = typeFor(String(object.apiVersion), String(object.kind));
+  if (type === undefined) return undefined;
+  try {
+    return (await client.create(type, undefined, object)).object;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.code === 409) return undefined;
+    throw err;
+  }
+}
+
 async function patchStatus(client: KubeClient, apiVersion: string, kind: string, namespace: string | undefined, name: string, status: JsonObject): Promise<JsonObject | undefined> {
   const type = typeFor(apiVersion, kind);
   if (type === undefined) return undefined;
@@ -216,14 +228,16 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
   const podByKey = new Map(pods.map((p) => [p.key, p]));
   const rank = (o: JsonObject): number => ({ Namespace: 0, Tier: 1, Node: 2, Pod: 4 } as Record<string, number>)[String(o.kind)] ?? 3;
   const skipped = new Set<string>();
+  // Namespaces and Nodes no manifest describes are created if missing, never applied: an apply
+  // by the lab's field manager would take back the labels an earlier manifest gave them.
   for (const ns of kubernetesNamespaces(decoded, pods)) {
     if (!objects.some((o) => o.object.kind === 'Namespace' && (o.object.metadata as JsonObject | undefined)?.name === ns)) {
-      written.note(await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+      written.note(await createIfMissing(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
     }
   }
   for (const n of nodes) {
     if (!objects.some((o) => o.object.kind === 'Node' && (o.object.metadata as JsonObject | undefined)?.name === n.name)) {
-      await applyObject(client, { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' } } });
+      await createIfMissing(client, { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux' } } });
     }
   }
   for (const { object } of [...objects].sort((a, b) => rank(a.object) - rank(b.object))) {
@@ -248,8 +262,8 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
         conditions: [{ type: 'Ready', status: 'True' }],
         containerStatuses: ((spec.containers ?? []) as JsonObject[]).map((c) => ({ name: String(c.name ?? 'main'), ready: true, restartCount: 0, image: String(c.image ?? 'margay-lab-responder'), imageID: '', started: true, state: { running: {} } })),
         podIP: pod.ip,
-        podIPs: [{ ip: pod.ip }],
-        ...(node !== undefined ? { hostIP: node.ip, hostIPs: [{ ip: node.ip }] } : {}),
+        podIPs: [{ ip: pod.ip }, ...(pod.ip6 !== undefined ? [{ ip: pod.ip6 }] : [])],
+        ...(node !== undefined ? { hostIP: node.ip, hostIPs: [{ ip: node.ip }, ...(node.ip6 !== undefined ? [{ ip: node.ip6 }] : [])] } : {}),
       }));
       continue;
     }
@@ -265,7 +279,7 @@ async function register(state: LabState, decoded: readonly DecodedInput[], objec
   }
   for (const n of nodes) {
     await patchStatus(client, 'v1', 'Node', undefined, n.name, {
-      addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
+      addresses: [{ type: 'InternalIP', address: n.ip }, ...(n.ip6 !== undefined ? [{ type: 'InternalIP', address: n.ip6 }] : []), { type: 'Hostname', address: n.name }],
       conditions: [{ type: 'Ready', status: 'True', reason: 'LabNodeReady', message: 'lab node namespace is up' }],
     });
   }
@@ -349,12 +363,12 @@ async function startAgents(state: LabState, o: LabUpOptions, log: Log): Promise<
 
 function describe(state: LabState, log: Log): void {
   log(`lab ${state.id} (state in ${stateFile(state.dir)})`);
-  log(`  fabric ${state.fabricNetns}, internet ${state.internetNetns} ${INTERNET_IP} (TCP/UDP 80, 81)`);
+  log(`  fabric ${state.fabricNetns}, internet ${state.internetNetns} ${INTERNET_IP} ${INTERNET_IP6} (TCP/UDP 80, 81)`);
   for (const n of state.nodes) {
-    log(`  node ${n.name}: ${n.netns} ${n.ip}  blocks ${state.blocks.filter((b) => b.affinity === n.name).map((b) => b.cidr).join(', ') || '-'}`);
+    log(`  node ${n.name}: ${n.netns} ${n.ip} ${n.ip6 ?? ''}  blocks ${state.blocks.filter((b) => b.affinity === n.name).map((b) => b.cidr).join(', ') || '-'}`);
     for (const p of state.pods.filter((x) => x.node === n.name)) {
       const ports = [...p.tcp.map((x) => `${x}/TCP`), ...p.udp.map((x) => `${x}/UDP`)].join(' ');
-      log(`    pod ${p.key}: ${p.hostNetwork ? 'host network' : p.netns} ${p.ip}${p.stated ? ' (stated)' : ''}  ${ports}`);
+      log(`    pod ${p.key}: ${p.hostNetwork ? 'host network' : p.netns} ${p.ip} ${p.ip6 ?? ''}${p.stated ? ' (stated)' : ''}  ${ports}`);
     }
   }
 }
@@ -568,7 +582,8 @@ async function removePods(state: LabState, pods: readonly LabPod[], log: Log): P
   const blocksAfter = new Set(ipam.blocks().map((b) => b.cidr));
   const gone = [
     ...pods.filter((p) => !p.hostNetwork && p.stated).map((p) => ({ node: p.node, dest: `${p.ip}/32` })),
-    ...blocksBefore.filter((b) => !blocksAfter.has(b.cidr)).map((b) => ({ node: b.affinity, dest: b.cidr })),
+    ...pods.filter((p) => !p.hostNetwork && p.ip6 !== undefined && (p.stated || p.ip6 !== ipv6Twin(p.ip))).map((p) => ({ node: p.node, dest: `${p.ip6}/128` })),
+    ...blocksBefore.filter((b) => !blocksAfter.has(b.cidr)).flatMap((b) => [{ node: b.affinity, dest: b.cidr }, { node: b.affinity, dest: ipv6Twin(b.cidr) }]),
   ];
   await dropRoutes(state, gone);
   const keys = new Set(pods.map((p) => p.key));
@@ -654,24 +669,35 @@ function findPod(state: LabState, ref: string, path: string): LabPod {
 }
 
 /** One real connection from a pod to a pod or address. */
-export async function labProbe(o: { dir?: string; from: string; to: string; port: number; protocol: ProbeProtocol; timeoutMs?: number }): Promise<ProbeOutcome> {
+export async function labProbe(o: { dir?: string; from: string; to: string; port: number; protocol: ProbeProtocol; timeoutMs?: number; family?: 4 | 6 }): Promise<ProbeOutcome> {
   const state = requireState(labDir(o.dir));
   const protocol = checkProtocol(o.protocol, '--port');
   // The lab internet can be a source too (`--from internet` or its address): traffic from outside.
-  const from = o.from === 'internet' || o.from === INTERNET_IP ? { key: 'internet', netns: state.internetNetns } : findPod(state, o.from, '--from');
+  const from = o.from === 'internet' || o.from === INTERNET_IP || o.from === INTERNET_IP6 ? { key: 'internet', netns: state.internetNetns } : findPod(state, o.from, '--from');
   const ip = parseIp(o.to);
-  const to = ip !== undefined ? { key: ip.text, ip: ip.text } : findPod(state, o.to, '--to');
-  if (ip !== undefined && ip.family !== 4) throw new UserError({ path: '--to', message: 'the lab is IPv4 only' });
+  let to: { key: string; ip: string };
+  if (ip !== undefined) to = { key: ip.text, ip: ip.text };
+  else {
+    const pod = findPod(state, o.to, '--to');
+    to = { key: pod.key, ip: addressOf(pod, o.family ?? 4, '--to') };
+  }
   const [r] = await runProber(state, from.netns, [{ ip: to.ip, port: o.port, protocol }], o.timeoutMs ?? 1000);
   if (r === undefined) throw new UserError({ message: 'the prober returned no result' });
   return { from: from.key, to: to.key, ip: to.ip, port: o.port, protocol, ...r };
 }
 
+/** A pod's address of the family asked for. */
+function addressOf(pod: LabPod, family: 4 | 6, path: string): string {
+  if (family === 4) return pod.ip;
+  if (pod.ip6 === undefined) throw new UserError({ path, message: `pod ${pod.key} has no IPv6 address (a lab made before the lab was dual-stack; make it again)` });
+  return pod.ip6;
+}
+
 /** Every ordered pair of pods (from → to), probed for real: `{"ns/pod": {"ns/pod": true|false}}`. */
-export async function labMatrix(o: { dir?: string; port: number; protocol: ProbeProtocol; timeoutMs?: number }): Promise<Record<string, Record<string, boolean>>> {
+export async function labMatrix(o: { dir?: string; port: number; protocol: ProbeProtocol; timeoutMs?: number; family?: 4 | 6 }): Promise<Record<string, Record<string, boolean>>> {
   const state = requireState(labDir(o.dir));
   const protocol = checkProtocol(o.protocol, '--port');
-  const targets = state.pods.map((p) => ({ ip: p.ip, port: o.port, protocol }));
+  const targets = state.pods.map((p) => ({ ip: addressOf(p, o.family ?? 4, '--ip-family'), port: o.port, protocol }));
   const rows = await Promise.all(state.pods.map((p) => runProber(state, p.netns, targets, o.timeoutMs ?? 1000)));
   const matrix: Record<string, Record<string, boolean>> = {};
   state.pods.forEach((from, i) => {

@@ -35,7 +35,7 @@ export function probeTcp(t: ProbeTarget, timeoutMs: number): Promise<ProbeResult
 export function probeUdp(t: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
   const start = Date.now();
   return new Promise((resolve) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(t.ip.includes(':') ? 'udp6' : 'udp4');
     const payload = Buffer.from(`margay-probe-${Math.random().toString(36).slice(2)}`);
     const done = (ok: boolean, detail: string): void => {
       clearTimeout(timer);

@@ -35,17 +35,17 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
-      server.listen({ port, host: '0.0.0.0' }, ok);
+      server.listen({ port, host: '::' }, ok); // both families (IPv4 arrives mapped)
     });
     servers.push(server);
   }
   for (const port of ports('--udp')) {
-    const socket = createSocket('udp4');
+    const socket = createSocket('udp6'); // both families
     socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
     socket.on('error', () => undefined);
     await new Promise<void>((ok, fail) => {
       socket.once('error', fail);
-      socket.bind(port, '0.0.0.0', ok);
+      socket.bind(port, '::', ok);
     });
     sockets.push(socket);
   }

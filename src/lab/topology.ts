@@ -13,6 +13,24 @@ export const INTERNET_IP = '203.0.113.1';
 /** Calico's link-local gateway every pod routes through (answered by proxy ARP on the node). */
 export const POD_GATEWAY = '169.254.1.1';
 const NODE_SUBNET_BASE = [172, 18, 0];
+/**
+ * The lab is dual-stack: every address also has an IPv6 twin, its IPv4 bits under this unique
+ * local /96 (10.244.1.10 → fd00:6d67::af4:10a), so a /26 block is a /122 and routes the same way.
+ */
+export const LAB_IPV6_PREFIX = 'fd00:6d67::';
+/** The link-local gateway every pod's IPv6 default route uses (the node's side of each veth). */
+export const POD_GATEWAY6 = 'fe80::1';
+
+/** The IPv6 twin of a lab IPv4 address or CIDR (`a.b.c.d[/n]` → `fd00:6d67::hi:lo[/96+n]`). */
+export function ipv6Twin(v4: string): string {
+  const [addr = '', len] = v4.split('/');
+  const o = addr.split('.').map(Number);
+  const hex = (a: number, b: number): string => ((a << 8) | b).toString(16);
+  const text = `${LAB_IPV6_PREFIX}${hex(o[0] ?? 0, o[1] ?? 0)}:${hex(o[2] ?? 0, o[3] ?? 0)}`;
+  return len === undefined ? text : `${text}/${96 + Number(len)}`;
+}
+
+export const INTERNET_IP6 = ipv6Twin(INTERNET_IP);
 export const DEFAULT_PORTS = [80, 81];
 
 export interface LabNode {
@@ -21,6 +39,8 @@ export interface LabNode {
   readonly netns: string;
   /** The node's address on the lab fabric (its InternalIP). */
   readonly ip: string;
+  /** Its IPv6 address on the fabric (labs made before dual-stack have none). */
+  readonly ip6?: string;
   /** Labels and other metadata from a Node manifest, if there was one. */
   readonly manifest?: Node;
 }
@@ -35,6 +55,8 @@ export interface LabPod {
   /** The namespace it runs in: its own, or its node's when host-networked. */
   readonly netns: string;
   readonly ip: string;
+  /** Its IPv6 address: stated in `status.podIPs`, else the twin of `ip` (absent in older labs). */
+  readonly ip6?: string;
   /** Whether the address came from `status.podIP` (else from IPAM or the node). */
   readonly stated: boolean;
   /** The node-side veth, absent for host-network pods. */
@@ -141,7 +163,8 @@ export function planLab(id: string, decoded: readonly DecodedInput[], nodeCount:
       used.add(ip);
     }
     const manifest = nodeManifests.get(name);
-    return { name, index: i + 1, netns: netnsName.node(id, i + 1), ip, ...(manifest !== undefined ? { manifest } : {}) };
+    const stated6 = manifest?.status.addresses?.find((a) => a.type === 'InternalIP' && parseIp(a.address)?.family === 6)?.address;
+    return { name, index: i + 1, netns: netnsName.node(id, i + 1), ip, ip6: stated6 ?? ipv6Twin(ip), ...(manifest !== undefined ? { manifest } : {}) };
   });
 
   const pools = poolsOf(decoded);
@@ -201,12 +224,13 @@ export function placePods(
     if (ports.sctp.length > 0) notes.push(`pod ${key}: SCTP ports ${ports.sctp.join(', ')} are not served (no SCTP in the lab)`);
     if (p.spec.hostNetwork) {
       if (p.status.podIP !== undefined && p.status.podIP !== node.ip) notes.push(`host-network pod ${key} states ${p.status.podIP} but shares node ${node.name}'s address ${node.ip}`);
-      out.push({ key, namespace: p.metadata.namespace, name: p.metadata.name, node: node.name, hostNetwork: true, netns: node.netns, ip: node.ip, stated: false, ...ports });
+      out.push({ key, namespace: p.metadata.namespace, name: p.metadata.name, node: node.name, hostNetwork: true, netns: node.netns, ip: node.ip, ...(node.ip6 !== undefined ? { ip6: node.ip6 } : {}), stated: false, ...ports });
       continue;
     }
-    const stated = ipv4Of(p.status.podIP);
-    if (p.status.podIP !== undefined && stated === undefined) {
-      problems.push(problemAt(d, 'status.podIP', `the lab supports IPv4 pod addresses only, got ${p.status.podIP}`));
+    // An IPv6-only statement keeps its IPv6 address and gets an IPv4 one from IPAM (the lab is dual-stack).
+    const stated = ipv4Of(p.status.podIP) ?? (p.status.podIPs ?? []).map((x) => ipv4Of(x.ip)).find((x) => x !== undefined);
+    if (p.status.podIP !== undefined && parseIp(p.status.podIP) === undefined) {
+      problems.push(problemAt(d, 'status.podIP', `not an IP address: ${p.status.podIP}`));
       continue;
     }
     let ip = stated;
@@ -234,11 +258,22 @@ export function placePods(
       netns: netnsName.pod(id, index),
       ip,
       stated: stated !== undefined,
+      ip6: statedIpv6(p) ?? ipv6Twin(ip),
       hostInterface: podInterface(index),
       ...ports,
     });
   }
   return { pods: out, notes, problems };
+}
+
+/** A pod's stated IPv6 address (`status.podIPs`), if any. */
+function statedIpv6(p: Pod): string | undefined {
+  const texts = [p.status.podIP, ...(p.status.podIPs ?? []).map((x) => x.ip)];
+  for (const t of texts) {
+    const ip = t !== undefined ? parseIp(t) : undefined;
+    if (ip?.family === 6) return ip.text;
+  }
+  return undefined;
 }
 
 /** Namespaces (Kubernetes ones) the lab registers: those in manifests and those pods live in. */

@@ -16,8 +16,8 @@ export interface FlowRequest {
  * A flow from one end to the other. Endpoints with several addresses use the first one of a
  * family both ends have (IPv4 first); undefined when they share no address family.
  */
-export function flowBetween(from: Entity | IpAddress, to: Entity | IpAddress, request: FlowRequest): Flow | undefined {
-  for (const family of [4, 6] as const) {
+export function flowBetween(from: Entity | IpAddress, to: Entity | IpAddress, request: FlowRequest, families: readonly (4 | 6)[] = [4, 6]): Flow | undefined {
+  for (const family of families) {
     const src = endOf(from, family);
     const dst = endOf(to, family);
     if (src && dst) {
@@ -45,17 +45,21 @@ function endOf(x: Entity | IpAddress, family: 4 | 6): FlowEnd | undefined {
 
 export type ReachabilityMatrix = Record<string, Record<string, boolean>>;
 
-/** Every ordered pair (from → to) of the given endpoints, keyed by `ns/name`. */
+/**
+ * Every ordered pair (from → to) of the given endpoints, keyed by `ns/name`; with `family`, over
+ * that family's addresses only (a pair without them is false, as no connection could be made).
+ */
 export function reachabilityMatrix(
   evaluator: PolicyEvaluator,
   endpoints: ReadonlyMap<string, Entity>,
   request: FlowRequest,
+  family?: 4 | 6,
 ): ReachabilityMatrix {
   const matrix: ReachabilityMatrix = {};
   for (const [fromKey, from] of endpoints) {
     const row: Record<string, boolean> = {};
     for (const [toKey, to] of endpoints) {
-      const flow = flowBetween(from, to, request);
+      const flow = flowBetween(from, to, request, family !== undefined ? [family] : undefined);
       row[toKey] = flow !== undefined && evaluator.isAllowed(flow);
     }
     matrix[fromKey] = row;

@@ -145,6 +145,10 @@ test('lab apply of a running pod changes its labels in the API, not its address'
   assert.equal(pod.spec.nodeName, before?.node);
   assert.equal(pod.status.podIP, before?.ip);
   assert.deepEqual(loadState(labDir)?.pods.find((p) => p.key === 'shop/web'), before);
+  // The pod's namespace keeps the labels its manifest gave it (the lab once re-applied a bare
+  // Namespace here, which took them back).
+  const ns = await runMargay(['get', 'namespace', 'shop', '-o', 'json', '--kubeconfig', state.kubeconfig]);
+  assert.equal((JSON.parse(ns.stdout) as { metadata: { labels: Record<string, string> } }).metadata.labels.team, 'shop');
 });
 
 test('lab delete: a pod leaves the API, the kernel and IPAM; its address is handed out again', async () => {
