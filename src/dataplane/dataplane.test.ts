@@ -64,26 +64,29 @@ spec:
 `;
   const m = renderModel(clusterFromYaml(yaml).state, OPTIONS);
   const tier = [...m.chains.values()].find((c) => c.name.startsWith('t-'));
-  assert.deepEqual(tier?.rules, ['ip saddr . meta l4proto . th dport vmap @v-2wf5z085bfdhw-4', 'log prefix "mgy D i 9 " group 7 drop']);
-  const map = m.maps.get('v-2wf5z085bfdhw-4');
-  assert.equal(map?.type, 'ipv4_addr . inet_proto . inet_service');
-  assert.equal(map?.interval, true);
-  assert.equal(m.maps.has('v-2wf5z085bfdhw-6'), false, 'no IPv6 peer can match: no map');
+  // Two lookups: the points in a hash map (O(1)), the elements with a range in an interval map.
+  // The elements are disjoint, so a packet hits at most one of them.
+  assert.deepEqual(tier?.rules, ['ip saddr . meta l4proto . th dport vmap @v-2wf5z085bfdhw-4', 'ip saddr . meta l4proto . th dport vmap @v-1yracjvwb31lm-4', 'log prefix "mgy D i 9 " group 7 drop']);
+  const points = m.maps.get('v-2wf5z085bfdhw-4');
+  const ranges = m.maps.get('v-1yracjvwb31lm-4');
+  assert.equal(points?.type, 'ipv4_addr . inet_proto . inet_service');
+  assert.equal(points?.interval, false);
+  assert.equal(ranges?.interval, true);
+  assert.equal(m.maps.has('v-2wf5z085bfdhw-6') || m.maps.has('v-1yracjvwb31lm-6'), false, 'no IPv6 peer can match: no map');
   const allowUdp = 'goto a-0w23loaqh5thk'; // rule 3, id 4
   const allowTcp = 'goto a-0w23o0hdy65kq'; // rule 1, id 2
+  // "other" (10.65.0.4): Deny wins on 81, Allow on 80, Pass (leave the tier) for everything else.
+  assert.deepEqual([...(points?.elements ?? [])], [['10.65.0.4 . 6 . 80', allowTcp], ['10.65.0.4 . 6 . 81', 'goto x-0w23nmga1c3k7']]);
   assert.deepEqual(
-    [...(map?.elements ?? [])],
+    [...(ranges?.elements ?? [])],
     [
       ['10.65.0.0-10.65.0.2 . 17 . 0-52', allowUdp],
       ['10.65.0.0-10.65.0.2 . 17 . 54-65535', allowUdp],
       ['10.65.0.3 . 6 . 80-81', allowTcp],
       ['10.65.0.3 . 17 . 0-52', allowUdp],
       ['10.65.0.3 . 17 . 54-65535', allowUdp],
-      // "other": Deny wins on 81, Allow on 80, Pass (leave the tier) for everything else.
       ['10.65.0.4 . 0-5 . 0-65535', 'return'],
       ['10.65.0.4 . 6 . 0-79', 'return'],
-      ['10.65.0.4 . 6 . 80', allowTcp],
-      ['10.65.0.4 . 6 . 81', 'goto x-0w23nmga1c3k7'],
       ['10.65.0.4 . 6 . 82-65535', 'return'],
       ['10.65.0.4 . 7-255 . 0-65535', 'return'],
       ['10.65.0.5-10.65.0.255 . 17 . 0-52', allowUdp],

@@ -338,12 +338,26 @@ class Renderer {
         const chain = actions.get(v);
         if (chain !== undefined) this.addChain(chain);
       }
-      const name = this.names.name('v', `${chain}|${runNo}`, `-${f}`);
-      // Only points (single addresses, protocols and ports): a plain hash map, one O(1) lookup.
-      // Any range needs the interval map, whose lookup cost grows with its size (pipapo).
-      const interval = [...elements.keys()].some((k) => k.includes('-') || k.includes('/'));
-      this.maps.set(name, { name, type: `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`, interval, elements });
-      out.push(`${f === 4 ? 'ip' : 'ip6'} ${d === 'ingress' ? 'saddr' : 'daddr'} . meta l4proto . th dport vmap @${name}`);
+      // Points (one address, protocol and port) go into a plain hash map: one O(1) lookup.
+      // Elements with a range or CIDR need an interval map, whose lookup cost grows with its
+      // size (pipapo), so only they go there. The elements are disjoint (each key has one
+      // first-matching rule), so a packet hits at most one of the two maps and their order does
+      // not change the verdict; a miss in both goes on with the chain.
+      const points = new Map<string, string>();
+      const ranges = new Map<string, string>();
+      for (const [k, v] of elements) (k.includes('-') || k.includes('/') ? ranges : points).set(k, v);
+      const type = `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`;
+      const lookup = (name: string) => `${f === 4 ? 'ip' : 'ip6'} ${d === 'ingress' ? 'saddr' : 'daddr'} . meta l4proto . th dport vmap @${name}`;
+      if (points.size > 0) {
+        const name = this.names.name('v', `${chain}|${runNo}`, `-${f}`);
+        this.maps.set(name, { name, type, interval: false, elements: points });
+        out.push(lookup(name));
+      }
+      if (ranges.size > 0) {
+        const name = this.names.name('v', `${chain}|${runNo}|ranges`, `-${f}`);
+        this.maps.set(name, { name, type, interval: true, elements: ranges });
+        out.push(lookup(name));
+      }
     }
     return out;
   }
