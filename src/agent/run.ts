@@ -2,11 +2,13 @@
 // NodeAgent; an NftApplier programs the node's network namespace; the Node object carries the
 // agent's readiness and last applied revision (merge-patched annotations). SIGTERM stops it and
 // leaves the ruleset in place (fail closed); a restart adopts it with one full atomic replace.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../api/index.js';
 import { Informer, KubeClient, loadKubeconfig } from '../client/index.js';
 import { EMPTY_CALC_STATE } from '../calc/index.js';
 import { UserError } from '../errors/index.js';
-import { NftApplier, nftRunner } from '../nft/index.js';
+import { NftApplier, nftRunner, type AdoptionRecord } from '../nft/index.js';
 import { FLOW_BATCH_PATH, startNodeCollection, type AggregationLevel, type NodeCollection } from '../collector/index.js';
 import { InterfaceMap } from './interfaces.js';
 import { NodeAgent, type AppliedReport } from './node-agent.js';
@@ -45,6 +47,11 @@ export interface AgentRunOptions {
   readonly netns?: string;
   /** Pod → host interface map file (see interfaces.ts). */
   readonly interfaces?: string;
+  /**
+   * Where the agent keeps what a restart needs to adopt its table without rewriting it (rule
+   * ids, hashes of the program and of the table as read back); none: a restart rewrites it once.
+   */
+  readonly stateFile?: string;
   readonly podInterfacePrefix?: string;
   readonly batchMs?: number;
   readonly resyncMs?: number;
@@ -88,12 +95,18 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   // Fail closed before the first sync: with no table yet, install the empty program (every pod
   // interface dropped). An existing table (a restart) stays as it is until the full replace.
   const existing = await runner(['list', 'table', 'inet', TABLE_NAME]);
+  if (o.stateFile !== undefined) {
+    const file = o.stateFile;
+    const record = existing.code === 0 ? readAdoptionRecord(file, log) : undefined;
+    if (record !== undefined) applier.restore(record);
+    applier.onRecord = (r) => writeAdoptionRecord(file, r, log);
+  }
   if (existing.code !== 0) {
     applier.onUpdate(EMPTY_CALC_STATE);
     const r = await applier.apply();
     log(r.ok ? 'no ruleset yet: installed the fail-closed one (pod traffic dropped until policy is programmed)' : `installing the fail-closed ruleset failed: ${r.error}`);
   } else {
-    log(`adopting the existing table inet ${TABLE_NAME}; it stays until the first full replace`);
+    log(`adopting the existing table inet ${TABLE_NAME}; it stays until the first apply, which writes nothing if the table is what this node's last agent left and what this one would write`);
   }
 
   const flowOptions = o.flowLogs === false ? undefined : (o.flowLogs ?? {});
@@ -122,7 +135,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
     onApplied: (r: AppliedReport) => {
       if (!ready) {
         ready = true;
-        log(`ready: first full program applied at revision ${r.revision}`);
+        log(`ready: the ruleset is current at revision ${r.revision}`);
       }
       status.report(true, r.revision);
     },
@@ -233,5 +246,26 @@ class StatusReporter {
         this.log(`reporting status on Node ${this.node} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+  }
+}
+
+/** The record a previous agent left (undefined, with a note, when absent or unreadable). */
+function readAdoptionRecord(file: string, log: (line: string) => void): AdoptionRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as AdoptionRecord;
+  } catch (err) {
+    log(`ignoring ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+function writeAdoptionRecord(file: string, record: AdoptionRecord, log: (line: string) => void): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    log(`could not write ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -22,13 +22,14 @@ export function registerAgentCommands(program: Command, io: CommandIo, setExit: 
     .option('--context <name>', 'kubeconfig context to use')
     .option('--netns <name>', 'program this network namespace (default: the current one)')
     .option('--interfaces <file>', 'JSON map of pods to host interfaces (default: $MARGAY_LAB_INTERFACES)')
+    .option('--state-file <file>', 'keep what a restart needs to adopt the table without rewriting it (rule ids, hashes); default: none (a restart rewrites the table once)')
     .option('--pod-interface-prefix <prefix>', 'pod interface name prefix (default: from the map, else cali)')
     .option('--batch-ms <ms>', 'apply at most this long after the first change', '20')
     .option('--resync-ms <ms>', 'read the ruleset back and repair drift this often', '10000')
     .option('--no-flow-logs', 'do not collect flow logs (conntrack and NFLOG through ulogd2)')
     .option('--flow-flush-ms <ms>', 'flow log bucket length (default: $MARGAY_FLOW_FLUSH_MS, else 15000)')
     .option('--flow-aggregation <allowed,denied>', 'aggregation levels none|port|prefix|namespace for allowed and denied flows (default: $MARGAY_FLOW_AGGREGATION, else prefix,port)')
-    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation?: string }) => {
+    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; stateFile?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation?: string }) => {
       const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG;
       if (kubeconfig === undefined || kubeconfig === '') throw new UserError({ path: '--kubeconfig', message: 'expected --kubeconfig FILE or $KUBECONFIG' });
       const interfaces = o.interfaces ?? (process.env.MARGAY_LAB_INTERFACES || undefined);
@@ -53,6 +54,7 @@ export function registerAgentCommands(program: Command, io: CommandIo, setExit: 
           ...(o.context !== undefined ? { context: o.context } : {}),
           ...(o.netns !== undefined ? { netns: o.netns } : {}),
           ...(interfaces !== undefined ? { interfaces } : {}),
+          ...(o.stateFile !== undefined ? { stateFile: o.stateFile } : {}),
           ...(o.podInterfacePrefix !== undefined ? { podInterfacePrefix: o.podInterfacePrefix } : {}),
           ...(batchMs !== undefined ? { batchMs } : {}),
           ...(resyncMs !== undefined ? { resyncMs } : {}),

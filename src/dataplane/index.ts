@@ -45,6 +45,7 @@ export {
   MAX_RULE_ID,
   OVERFLOW_RULE_ID,
   type RuleIdEntry,
+  type RuleIdSnapshot,
   type ImplicitDrop,
   type ImplicitAllow,
   type LogPrefixInfo,

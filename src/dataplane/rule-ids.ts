@@ -15,6 +15,13 @@ export type ImplicitDrop = 'end-of-tier' | 'missing-policy' | 'no-profile-match'
 export type ImplicitAllow = 'failsafe';
 
 /** What a rule id stands for. */
+/** A registry's assignments as plain data (JSON). */
+export interface RuleIdSnapshot {
+  readonly next: number;
+  readonly free: readonly number[];
+  readonly entries: readonly (readonly [string, RuleIdEntry])[];
+}
+
 export interface RuleIdEntry {
   readonly id: number;
   /** `implicit`: a drop (or the failsafe accept) no rule states (`implicit` says which; ruleIndex -1). */
@@ -111,6 +118,24 @@ export class RuleIdRegistry {
         this.byId.delete(entry.id);
         this.free.push(entry.id);
       }
+    }
+  }
+
+  /** Everything needed to give the same rules the same ids in another process (an agent's restart). */
+  snapshot(): RuleIdSnapshot {
+    return { next: this.next, free: [...this.free], entries: [...this.byKey].map(([key, entry]) => [key, entry]) };
+  }
+
+  /** Takes over a snapshot's assignments (before anything is allocated here). */
+  load(s: RuleIdSnapshot): void {
+    this.byKey.clear();
+    this.byId.clear();
+    this.free.length = 0;
+    this.next = s.next;
+    this.free.push(...s.free);
+    for (const [key, entry] of s.entries) {
+      this.byKey.set(key, entry);
+      if (entry.id !== OVERFLOW_RULE_ID) this.byId.set(entry.id, entry);
     }
   }
 

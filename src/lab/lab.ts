@@ -303,7 +303,7 @@ function writeInterfaces(state: LabState): void {
 }
 
 /** The built-in agent: `margay agent` for the node, in the machine's namespace. */
-const builtinAgent: AgentLauncher = (ctx) => [process.execPath, MARGAY_BIN, 'agent', '--node', ctx.node, '--kubeconfig', ctx.kubeconfig, '--netns', ctx.netns, '--interfaces', ctx.interfaces];
+const builtinAgent: AgentLauncher = (ctx) => [process.execPath, MARGAY_BIN, 'agent', '--node', ctx.node, '--kubeconfig', ctx.kubeconfig, '--netns', ctx.netns, '--interfaces', ctx.interfaces, '--state-file', join(dirname(ctx.interfaces), `agent-${ctx.node}.json`)];
 
 const AGENT_READY = 'margay.io/agent-ready';
 const AGENT_REVISION = 'margay.io/applied-revision';

@@ -10,7 +10,9 @@ import {
   repairText,
   RuleIdRegistry,
   ruleIdsInRules,
+  shortHash,
   type RenderOptions,
+  type RuleIdSnapshot,
   type RulesetModel,
 } from '../dataplane/index.js';
 import { nftRunner, type NftRunner } from './runner.js';
@@ -28,6 +30,20 @@ export interface NftApplierStats {
   failures: number;
   repairs: number;
   reads: number;
+}
+
+/**
+ * What a restarted agent needs to adopt the table it left without writing it again: the rule
+ * ids it had given out (so the same state renders the same text), a hash of the program it last
+ * wrote and a hash of the table as read back after that write (anything changed while no agent
+ * ran shows as a different read-back, and is then replaced whole).
+ */
+export interface AdoptionRecord {
+  readonly version: 1;
+  readonly table: string;
+  readonly program: string;
+  readonly readback: string;
+  readonly ruleIds: RuleIdSnapshot;
 }
 
 export type ApplyResult = { readonly ok: true; readonly wrote: boolean } | { readonly ok: false; readonly error: string };
@@ -61,6 +77,10 @@ export class NftApplier {
   private pendingRead: Promise<void> | undefined;
   private readTimer: ReturnType<typeof setTimeout> | undefined;
   private writeGen = 0;
+  /** A previous process's record, until the first apply decides whether to adopt. */
+  private adoptable: AdoptionRecord | undefined;
+  /** Called with a fresh record each time a write's read-back is in (to persist it). */
+  onRecord: ((record: AdoptionRecord) => void) | undefined;
 
   constructor(options: NftApplierOptions) {
     this.ruleIds = options.render.ruleIds ?? new RuleIdRegistry();
@@ -93,6 +113,11 @@ export class NftApplier {
    * kernel's content unknown, so the next attempt writes the full program (up to `attempts`).
    */
   async apply(attempts = 2): Promise<ApplyResult> {
+    if (this.adoptable !== undefined && this.desired !== undefined) {
+      const record = this.adoptable;
+      this.adoptable = undefined;
+      if (await this.adopt(record, this.desired)) return { ok: true, wrote: false };
+    }
     let error = '';
     for (let i = 0; i < attempts; i++) {
       const desired = this.desired;
@@ -160,6 +185,27 @@ export class NftApplier {
     return { ok: true, drift: true, repaired: changed };
   }
 
+  /**
+   * Takes a previous process's record: its rule ids from now on (call before the first render),
+   * and, at the first apply, adoption of the table without a write when it is exactly what that
+   * process left and what this one would write.
+   */
+  restore(record: AdoptionRecord): void {
+    if (record.version !== 1 || record.table !== this.tableName) return;
+    this.ruleIds.load(record.ruleIds);
+    this.adoptable = record;
+  }
+
+  private async adopt(record: AdoptionRecord, desired: RulesetModel): Promise<boolean> {
+    if (shortHash(programText(desired)) !== record.program) return false;
+    const back = await this.readback();
+    if (!back.ok || readbackHash(back.value) !== record.readback) return false;
+    this.applied = desired;
+    this.expected = back.value;
+    this.ruleIds.retain(usedRuleIds(desired));
+    return true;
+  }
+
   /** Deletes the table (the agent's uninstall; a dying agent leaves it in place, fail closed). */
   async remove(): Promise<void> {
     await this.settled();
@@ -186,7 +232,11 @@ export class NftApplier {
     this.readTimer = undefined;
     const read: Promise<void> = this.readback()
       .then((back) => {
-        if (gen === this.writeGen) this.expected = back.ok ? back.value : undefined;
+        if (gen !== this.writeGen) return;
+        this.expected = back.ok ? back.value : undefined;
+        if (back.ok && this.applied !== undefined && this.onRecord !== undefined) {
+          this.onRecord({ version: 1, table: this.tableName, program: shortHash(programText(this.applied)), readback: readbackHash(back.value), ruleIds: this.ruleIds.snapshot() });
+        }
       })
       .finally(() => {
         if (this.pendingRead === read) this.pendingRead = undefined;
@@ -213,6 +263,10 @@ export class NftApplier {
 
 function usedRuleIds(m: RulesetModel): Set<number> {
   return ruleIdsInRules([...m.chains.values()].flatMap((c) => c.rules));
+}
+
+function readbackHash(r: Readback): string {
+  return shortHash(JSON.stringify([...r].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }
 
 /** `nft -j list table` output → per object (`chain:NAME`, `set:NAME`, `map:NAME`, `table:`) canonical JSON without handles. */

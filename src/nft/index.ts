@@ -7,6 +7,6 @@
 //   await applier.apply();              // one transaction; failures stay dirty and retry whole
 //   await applier.resync();             // periodic: read back, repair, no write when unchanged
 //   applier.ruleIds.entries()           // the rule-id table (ct mark: egress<<16 | ingress)
-export { NftApplier, parseReadback, type NftApplierOptions, type NftApplierStats, type ApplyResult, type ResyncResult } from './applier.js';
+export { NftApplier, parseReadback, type NftApplierOptions, type NftApplierStats, type ApplyResult, type ResyncResult, type AdoptionRecord } from './applier.js';
 export { nftRunner, run, type NftRunner, type NftRunResult, type NftRunnerOptions } from './runner.js';
 export { createNetns, deleteNetns, netnsExec, randomNetnsName, wirePods, must, type Netns, type PodSpec } from './netns.js';

@@ -9,7 +9,7 @@ import { CalcEngine, CalcStateRecorder, type CalcState } from '../calc/index.js'
 import { renderRuleset, type RenderOptions } from '../dataplane/index.js';
 import { PolicyEvaluator, buildSnapshot, flowBetween, type Entity } from '../policy/index.js';
 import { decodeManifests } from '../resources/index.js';
-import { createNetns, deleteNetns, netnsExec, nftRunner, NftApplier, parseReadback, randomNetnsName, wirePods } from './index.js';
+import { createNetns, deleteNetns, netnsExec, nftRunner, NftApplier, parseReadback, randomNetnsName, wirePods, type AdoptionRecord } from './index.js';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/nft') && existsSync('/usr/sbin/ip');
 const skip = canRun ? false : 'needs root, /usr/sbin/nft and /usr/sbin/ip';
@@ -166,6 +166,48 @@ describe('nftables in network namespaces', { skip }, () => {
     const again = await applier.resync();
     assert.equal(again.ok && again.drift, true);
     assert.deepEqual(await list(nsDelta), await list(nsFull));
+  });
+
+  test('a restarted applier adopts the table with no write only when it is exactly what was left and what it would write', async () => {
+    const a = cluster(manifests());
+    const b = cluster(manifests().replace('ports: [7000]}', 'ports: [7000, 7001]}'));
+    const ns = await netns('adopt');
+    const first = new NftApplier({ netns: ns, render: { ...render, ruleIds: undefined } });
+    const records: AdoptionRecord[] = [];
+    first.onRecord = (r) => records.push(r);
+    first.onUpdate(a.state);
+    assert.deepEqual(await first.apply(), { ok: true, wrote: true });
+    await first.settled();
+    const record = records.at(-1);
+    assert.ok(record, 'a record after the write was read back');
+    // A JSON round trip, as the agent's state file does.
+    const saved = JSON.parse(JSON.stringify(record)) as AdoptionRecord;
+    const restarted = (): NftApplier => {
+      const x = new NftApplier({ netns: ns, render: { ...render, ruleIds: undefined } });
+      x.restore(saved);
+      return x;
+    };
+
+    const same = restarted();
+    same.onUpdate(a.state);
+    assert.deepEqual(await same.apply(), { ok: true, wrote: false }, 'nothing changed: adopted');
+    assert.equal(same.stats.writes, 0);
+    assert.deepEqual(same.ruleIds.entries(), first.ruleIds.entries(), 'the same rule ids');
+    assert.deepEqual(await same.resync(), { ok: true, drift: false });
+
+    // Policy changed while no agent ran: written.
+    const changed = restarted();
+    changed.onUpdate(b.state);
+    assert.deepEqual(await changed.apply(), { ok: true, wrote: true });
+    // Back to A with the table drifted (someone flushed a chain) while it was down: written.
+    const back = new NftApplier({ netns: ns, render: { ...render, ruleIds: undefined } });
+    back.onUpdate(a.state);
+    back.ruleIds.load(saved.ruleIds);
+    await back.apply();
+    assert.equal((await nftRunner({ netns: ns })(['flush', 'chain', 'inet', 'margay', 'fwd-ingress'])).code, 0);
+    const drifted = restarted();
+    drifted.onUpdate(a.state);
+    assert.deepEqual(await drifted.apply(), { ok: true, wrote: true });
   });
 
   test('real TCP connections between pods get the evaluator verdicts', async () => {

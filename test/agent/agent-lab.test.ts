@@ -5,16 +5,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { listLabNamespaces, loadState, type LabState } from '../../src/lab/index.js';
-import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
+import type { KubeClient } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
-import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../../src/agent/index.js';
+import { ANNOTATION_READY } from '../../src/agent/index.js';
 import { MARGAY, runMargay } from '../support/margay.js';
-import { isAlive, removeLab } from '../support/lab.js';
+import { isAlive, labApiClient, nodeAnnotations, removeLab, waitForAgents as waitForLabAgents } from '../support/lab.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -83,30 +83,9 @@ function addFile(name: string, text: string): string {
   return path;
 }
 
-function client(): KubeClient {
-  assert.ok(state?.kubeconfig);
-  const access = loadKubeconfig(state.kubeconfig);
-  return new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}) });
-}
-
-const NODE = findResourceTypeByKind('v1', 'Node');
-
-async function annotations(node: string): Promise<Record<string, string>> {
-  assert.ok(NODE);
-  const obj = await client().get(NODE, undefined, node);
-  return ((obj.metadata as JsonObject).annotations ?? {}) as Record<string, string>;
-}
-
-/** Waits until every node's agent reports ready and (given one) this revision applied; returns ms. */
-async function waitForAgents(revision: string | undefined, nodes = ['node-a', 'node-b'], timeoutMs = 10_000): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    const anns = await Promise.all(nodes.map(annotations));
-    if (anns.every((a) => a[ANNOTATION_READY] === 'true' && (revision === undefined || revisionAtLeast(a[ANNOTATION_REVISION], revision)))) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) assert.fail(`agents did not report ${revision ?? 'ready'}: ${JSON.stringify(anns)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const client = (): KubeClient => labApiClient(state);
+const annotations = (node: string): Promise<Record<string, string>> => nodeAnnotations(state, node);
+const waitForAgents = (revision: string | undefined, nodes = ['node-a', 'node-b'], timeoutMs = 10_000): Promise<number> => waitForLabAgents(state, revision, nodes, timeoutMs);
 
 async function probe(port: string): Promise<Matrix> {
   const r = await runMargay(['lab', 'probe', '--matrix', '--port', port, '--timeout-ms', '1000', '-o', 'json', '--lab-dir', labDir]);
@@ -254,18 +233,23 @@ test('SIGTERM leaves the ruleset in place; a restarted agent adopts it and repor
   await assertMatchesSimulate('agent on node-a stopped');
 
   const logFile = join(work, 'replacement.log');
-  replacement = spawn(process.execPath, [MARGAY, 'agent', '--node', 'node-a', '--kubeconfig', state.kubeconfig ?? '', '--netns', node.netns, '--interfaces', join(labDir, 'run', 'interfaces.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The same state file the lab gave the first agent: its rule ids and what it left in the kernel.
+  const stateFile = join(labDir, 'run', 'agent-node-a.json');
+  assert.ok(existsSync(stateFile), 'the first agent recorded what it wrote');
+  replacement = spawn(process.execPath, [MARGAY, 'agent', '--node', 'node-a', '--kubeconfig', state.kubeconfig ?? '', '--netns', node.netns, '--interfaces', join(labDir, 'run', 'interfaces.json'), '--state-file', stateFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   replacement.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   replacement.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   await waitForAgents(undefined, ['node-a']);
   assert.match(out, /adopting the existing table/, out);
   await assertMatchesSimulate('restarted agent on node-a');
-  writeFileSync(logFile, out);
   const exited = new Promise((r) => replacement?.once('exit', r));
   replacement.kill('SIGTERM');
   await exited;
+  writeFileSync(logFile, out);
   assert.match(readFileSync(logFile, 'utf8'), /applied revision/);
+  // Nothing changed while it was down: the table is adopted as it is, not written again.
+  assert.match(readFileSync(logFile, 'utf8'), /stopped \(\d+ flushes, 0 nft writes/);
 });
 
 test('lab down removes every namespace and process, agents included', async () => {

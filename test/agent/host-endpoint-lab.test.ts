@@ -10,11 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INTERNET_IP, labProbe, loadState, type LabState } from '../../src/lab/index.js';
-import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
+import type { KubeClient } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
-import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../../src/agent/index.js';
 import { runMargay } from '../support/margay.js';
-import { removeLab } from '../support/lab.js';
+import { labApiClient, removeLab, waitForAgents as waitForLabAgents } from '../support/lab.js';
 
 const NODE_A_IP = '172.18.0.11';
 const NODE_B_IP = '172.18.0.12';
@@ -112,28 +111,10 @@ function addFile(name: string, text: string): string {
   return path;
 }
 
-function client(): KubeClient {
-  assert.ok(state?.kubeconfig);
-  const access = loadKubeconfig(state.kubeconfig);
-  return new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}) });
-}
-
-async function annotations(type: NonNullable<ReturnType<typeof findResourceTypeByKind>>, node: string): Promise<Record<string, string>> {
-  const obj = await client().get(type, undefined, node);
-  return ((obj.metadata as JsonObject).annotations ?? {}) as Record<string, string>;
-}
-
-async function waitForAgents(revision: string | undefined, timeoutMs = 15_000): Promise<void> {
-  const type = findResourceTypeByKind('v1', 'Node');
-  assert.ok(type);
-  const t0 = performance.now();
-  for (;;) {
-    const anns: Record<string, string>[] = await Promise.all(['node-a', 'node-b'].map((n) => annotations(type, n)));
-    if (anns.every((a) => a[ANNOTATION_READY] === 'true' && (revision === undefined || revisionAtLeast(a[ANNOTATION_REVISION], revision)))) return;
-    if (performance.now() - t0 > timeoutMs) assert.fail(`agents did not report ${revision ?? 'ready'}: ${JSON.stringify(anns)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const client = (): KubeClient => labApiClient(state);
+const waitForAgents = async (revision: string | undefined): Promise<void> => {
+  await waitForLabAgents(state, revision, ['node-a', 'node-b'], 15_000);
+};
 
 /** Applies a manifest to the lab and waits until both agents have applied the object it defines. */
 async function applyPolicy(name: string, text: string, kind = 'GlobalNetworkPolicy'): Promise<void> {

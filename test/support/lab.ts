@@ -2,7 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { labDown, listLabNamespaces, type LabState } from '../../src/lab/index.js';
+import { KubeClient, loadKubeconfig } from '../../src/client/index.js';
+import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
+import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../../src/agent/index.js';
 
 /** `lab down`, then any `mgy-<id>-*` namespace still there (a failed down must not leak). */
 export async function removeLab(labDir: string, state: LabState | undefined): Promise<void> {
@@ -19,5 +23,31 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** An API client for the lab's own control plane. */
+export function labApiClient(state: LabState | undefined): KubeClient {
+  assert.ok(state?.kubeconfig, 'the lab has a kubeconfig');
+  const access = loadKubeconfig(state.kubeconfig);
+  return new KubeClient({ server: access.server, ...(access.token !== undefined ? { token: access.token } : {}) });
+}
+
+/** The annotations an agent keeps on its Node. */
+export async function nodeAnnotations(state: LabState | undefined, node: string): Promise<Record<string, string>> {
+  const type = findResourceTypeByKind('v1', 'Node');
+  assert.ok(type);
+  const obj = await labApiClient(state).get(type, undefined, node);
+  return ((obj.metadata as JsonObject).annotations ?? {}) as Record<string, string>;
+}
+
+/** Waits until every named node's agent reports ready and (given one) this revision applied; returns ms. */
+export async function waitForAgents(state: LabState | undefined, revision: string | undefined, nodes: readonly string[], timeoutMs = 10_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const anns = await Promise.all(nodes.map((n) => nodeAnnotations(state, n)));
+    if (anns.every((a) => a[ANNOTATION_READY] === 'true' && (revision === undefined || revisionAtLeast(a[ANNOTATION_REVISION], revision)))) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) assert.fail(`agents did not report ${revision ?? 'ready'}: ${JSON.stringify(anns)}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
