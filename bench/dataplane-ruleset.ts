@@ -11,6 +11,8 @@ import { decodeManifests } from '../src/resources/index.js';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 2;
 const RULES = [0, 10, 1_000, 10_000];
+/** `--only nft-apply`: just the `nft -f` times (bench/dataplane runs this part; dataplane-conn measures rates). */
+const ONLY_NFT_APPLY = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'nft-apply';
 const SERVER = '10.65.0.2';
 const CLIENT = '10.65.0.3';
 
@@ -117,20 +119,22 @@ async function main(): Promise<void> {
     const server = serverIn(names.server);
     await server.ready;
     try {
-      const nft = nftRunner({ netns: names.node });
-      const none = await connRate(names.client);
-      emit({ bench: 'dataplane-ruleset', metric: 'tcp-connections/no-table', value: Math.round(none), unit: 'conn/s' });
-      for (const rules of RULES) {
-        const state = stateWith(rules);
-        await nft(['-f', '-'], 'table inet calico\ndelete table inet calico\n');
-        await timeNft(names.node, programText(renderModel(state, render)));
-        const margay = await connRate(names.client);
-        await nft(['-f', '-'], 'table inet margay\ndelete table inet margay\n');
-        await timeNft(names.node, calicoLike(state));
-        const calico = await connRate(names.client);
-        await nft(['-f', '-'], 'table inet calico\ndelete table inet calico\n');
-        emit({ bench: 'dataplane-ruleset', metric: `tcp-connections/margay/${rules}-rules`, value: Math.round(margay), unit: 'conn/s', baseline: Math.round(none), ratio: +(margay / none).toFixed(3) });
-        emit({ bench: 'dataplane-ruleset', metric: `tcp-connections/calico-like/${rules}-rules`, value: Math.round(calico), unit: 'conn/s', baseline: Math.round(margay), ratio: +(calico / margay).toFixed(3) });
+      if (!ONLY_NFT_APPLY) {
+        const nft = nftRunner({ netns: names.node });
+        const none = await connRate(names.client);
+        emit({ bench: 'dataplane-ruleset', metric: 'tcp-connections/no-table', value: Math.round(none), unit: 'conn/s' });
+        for (const rules of RULES) {
+          const state = stateWith(rules);
+          await nft(['-f', '-'], 'table inet calico\ndelete table inet calico\n');
+          await timeNft(names.node, programText(renderModel(state, render)));
+          const margay = await connRate(names.client);
+          await nft(['-f', '-'], 'table inet margay\ndelete table inet margay\n');
+          await timeNft(names.node, calicoLike(state));
+          const calico = await connRate(names.client);
+          await nft(['-f', '-'], 'table inet calico\ndelete table inet calico\n');
+          emit({ bench: 'dataplane-ruleset', metric: `tcp-connections/margay/${rules}-rules`, value: Math.round(margay), unit: 'conn/s', baseline: Math.round(none), ratio: +(margay / none).toFixed(3) });
+          emit({ bench: 'dataplane-ruleset', metric: `tcp-connections/calico-like/${rules}-rules`, value: Math.round(calico), unit: 'conn/s', baseline: Math.round(margay), ratio: +(calico / margay).toFixed(3) });
+        }
       }
     } finally {
       server.child.kill('SIGKILL');

@@ -7,17 +7,24 @@
 //      source gives the new verdict. p50/p99 of both.
 //   2. pod created → reachable: `labApply` of one new pod at a time, until a probe reaches it.
 //   3. churn: pods created (`labApply`: namespace, address, responder, API) and deleted (API) at
-//      100 operations a minute, half of them selected by a deny-all policy, while a prober in the
+//      100 operations a minute (deletions with `labDelete`: API, then kernel and IPAM), half of them selected by a deny-all policy, while a prober in the
 //      source pod connects to every live test pod each round. Wrong verdicts: a connect to a pod
 //      that must be denied, a failure to a stable open pod, or to a new open pod after it was
 //      first reached. (A new open pod not reachable yet is fail-closed, not wrong.)
+//   4. restart: one node's agent stopped (SIGTERM) and started again with nothing changed; the
+//      nft writes it makes until it reports ready and settles (target 0: it adopts its table).
+// Then, with the lab gone, in the same run: dataplane-conn (new TCP connections and small UDP
+// packets per second at 0/10/1,000/10,000 rules for no table, Margay's and Calico's layouts) and
+// dataplane-ruleset --only nft-apply (`nft -f` times at 10k and 100k set elements). `--lab-only`
+// skips those two.
 // N is 200 when the lab comes up within 90 s, else 100, else 50 (`--pods N` forces one size).
 // Needs root, iproute2, nftables, and a built dist/ (run as dist/bench/dataplane.js).
 // Always takes the lab down, and checks no namespace of it is left.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labApply, labDelete, labDown, labUp, listLabNamespaces, type LabState, type RawManifest } from '../src/lab/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../src/api/index.js';
@@ -89,6 +96,7 @@ let keepLogs = false;
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    if (replacement !== undefined && replacement.exitCode === null) replacement.kill('SIGKILL');
     prober?.stop();
     churnProber?.stop();
     await watch?.stop();
@@ -214,6 +222,47 @@ async function main(): Promise<void> {
   const denied = await client.patch(type, NS, POLICY, 'merge', { spec: { ingress: [] } });
   await watch.reached(String((denied.metadata as JsonObject).resourceVersion), CHANGE_TIMEOUT_MS);
   await churn(state, src.netns, extra);
+
+  // 4. An agent restarted with nothing changed.
+  await restartAgent(state, extra);
+}
+
+const MARGAY_BIN = fileURLToPath(new URL('../../bin/margay', import.meta.url));
+let replacement: ChildProcess | undefined;
+
+/** Stops node-1's agent, starts it again as the lab does, and counts what it writes. */
+async function restartAgent(state: LabState, extra: Record<string, unknown>): Promise<void> {
+  const node = NODES[0] as string;
+  const agent = state.processes.find((p) => p.role === 'agent' && p.node === node);
+  const netns = state.nodes.find((n) => n.name === node)?.netns;
+  if (agent === undefined || netns === undefined || state.kubeconfig === undefined) throw new Error(`no agent on ${node} to restart`);
+  process.kill(agent.pid, 'SIGTERM');
+  for (let i = 0; i < 250 && isRunning(agent.pid); i++) await sleep(20);
+  const run = join(state.dir, 'run');
+  const t0 = epochMs();
+  let out = '';
+  replacement = spawn(process.execPath, [MARGAY_BIN, 'agent', '--node', node, '--kubeconfig', state.kubeconfig, '--netns', netns, '--interfaces', join(run, 'interfaces.json'), '--state-file', join(run, `agent-${node}.json`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  replacement.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  replacement.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  while (!/ready: the ruleset is current/.test(out) && epochMs() - t0 < 30_000) await sleep(10);
+  const readyMs = epochMs() - t0;
+  await sleep(2_000); // a read-back and a few status echoes later
+  const exited = new Promise((r) => replacement?.once('exit', r));
+  replacement.kill('SIGTERM');
+  await exited;
+  replacement = undefined;
+  const m = /stopped \((\d+) flushes, (\d+) nft writes/.exec(out);
+  if (m === null) throw new Error(`the restarted agent did not report its writes:\n${out.slice(-2000)}`);
+  emit(BENCH, 'restart/nft-writes-when-nothing-changed', Number(m[2]), 'count', { ...extra, target: 0, node, flushes: Number(m[1]), restart_to_ready_ms: Math.round(readyMs), adopted: /no change to the ruleset/.test(out) });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Change {
@@ -422,5 +471,13 @@ console.error(`bench: after lab down, ${left.length} namespaces of lab ${labId ?
 if (left.length > 0) {
   console.error(`bench: left behind: ${left.join(', ')}`);
   failed = true;
+}
+// The per-packet and nft-apply parts, with the lab gone (its processes would only add noise).
+if (!failed && !process.argv.includes('--lab-only')) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const [file, args] of [['dataplane-conn.js', []], ['dataplane-ruleset.js', ['--only', 'nft-apply']]] as const) {
+    const r = spawnSync(process.execPath, [join(here, file), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) failed = true;
+  }
 }
 process.exit(failed ? 1 : 0);
