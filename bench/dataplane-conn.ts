@@ -15,6 +15,7 @@
 // itself costs, which no stateful ruleset avoids. Each layout runs `--rounds` times (3) in rotating order
 // and the best round counts: the machine is shared (2 cores, other work running), contention
 // only lowers a rate, and figures stay noisy. Ratios are against no table in the same run.
+// Last, the paired ratio: Margay at 0 and at the most rules back to back, `--pairs` times, median.
 //
 // Needs root, /usr/sbin/nft, python3. Everything lives in `mgy-` namespaces it deletes.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +29,8 @@ const SECONDS = numberOption('seconds', 2);
 const RULES = (process.argv.includes('--rules') ? String(process.argv[process.argv.indexOf('--rules') + 1]) : '0,10,1000,10000').split(',').map(Number);
 const RULES_PER_POLICY = 10;
 const ROUNDS = numberOption('rounds', 3);
+/** Back-to-back pairs (0 rules, most rules) for the paired ratio. */
+const PAIRS = numberOption('pairs', 9);
 const SERVER = '10.65.0.2';
 const CLIENT = '10.65.0.3';
 const BENCH = 'dataplane-conn';
@@ -285,6 +288,30 @@ async function main(): Promise<void> {
             noisy: true,
           });
         }
+      }
+    }
+    // Paired: Margay's ruleset at 0 rules and at the most rules, loaded alternately, one short run
+    // each, PAIRS times; the median of the per-pair ratios. Background load drifts over seconds,
+    // and a pair measured back to back sees the same load, so this ratio is far steadier than
+    // best-of-rounds above (whose rounds vary up to 2x here).
+    const top = Math.max(...RULES);
+    if (RULES.includes(0) && top > 0) {
+      const texts = { zero: programText(renderModel(stateWith(0), render)), top: programText(renderModel(stateWith(top), render)) };
+      for (const [metric, proto, mode] of modes.filter((m) => m[2] === 'new')) {
+        const ratios: number[] = [];
+        for (let i = 0; i < PAIRS; i++) {
+          const got = { zero: 0, top: 0 };
+          for (const which of i % 2 === 0 ? (['zero', 'top'] as const) : (['top', 'zero'] as const)) {
+            await clear();
+            const r = await nft(['-f', '-'], texts[which]);
+            if (r.code !== 0) throw new Error(`margay ruleset: ${r.stderr.slice(0, 500)}`);
+            got[which] = (await rate(names, proto, mode)).received;
+          }
+          ratios.push(got.top / Math.max(got.zero, 1));
+        }
+        const sorted = [...ratios].sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+        emit(BENCH, `${metric}/margay/${top}-rules-vs-0-rules/paired-median`, +median.toFixed(3), 'ratio', { target: 0.9, pairs: ratios.map((r) => r.toFixed(3)).join(' '), meets_target: median >= 0.9 });
       }
     }
   } finally {

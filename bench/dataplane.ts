@@ -358,7 +358,9 @@ async function churn(state: LabState, srcNetns: string, extra: Record<string, un
   const firstReach: number[] = [];
   const judge = (a: ChurnAttempt) => {
     const t = targets.get(a.ip);
-    if (t === undefined || (t.removedAt !== undefined && a.start >= t.removedAt - CHURN_TIMEOUT_MS)) return;
+    // Addresses are reused once a deleted pod releases them: an attempt older than the pod now
+    // holding its address was aimed at the old one.
+    if (t === undefined || a.start < t.createdAt || (t.removedAt !== undefined && a.start >= t.removedAt - CHURN_TIMEOUT_MS)) return;
     attempts++;
     if (t.expect === 'deny') {
       if (a.ok) wrong.push(`${t.key} (deny) connected at +${Math.round(a.start - t.createdAt)} ms`);
@@ -381,6 +383,7 @@ async function churn(state: LabState, srcNetns: string, extra: Record<string, un
   publish();
   await sleep(2_000);
   const live: { name: string; ip: string }[] = [];
+  const fillers = state.pods.filter((p) => /^bench\/p\d+$/.test(p.key) && Number(p.key.slice('bench/p'.length)) >= 6).map((p) => ({ name: p.name, ip: p.ip }));
   // Creations and deletions each at half the rate, in two loops (a slow labApply must not hold
   // the deletions back); creations are sequential because labApply owns the lab's state file.
   const slotMs = 120_000 / CHURN_PER_MINUTE;
@@ -406,9 +409,9 @@ async function churn(state: LabState, srcNetns: string, extra: Record<string, un
     }
   })();
   const deletes = (async () => {
-    await sleep(slotMs * 4); // a few pods first
     for (let tick = 1; epochMs() < end; tick++) {
-      const victim = live.length > 2 ? live.shift() : undefined;
+      // Churned pods once a few live, before that the lab's unprobed filler pods.
+      const victim = live.length > 2 ? live.shift() : fillers.shift();
       if (victim !== undefined) {
         const t = targets.get(victim.ip);
         if (t !== undefined) t.removedAt = epochMs();
@@ -417,21 +420,21 @@ async function churn(state: LabState, srcNetns: string, extra: Record<string, un
         await labDelete({ dir: state.dir, targets: [{ type: podType, namespace: NS, name: victim.name }] }, () => undefined);
         deleted++;
       }
-      const wait = started + slotMs * (4 + tick) - epochMs();
+      const wait = started + slotMs * tick - epochMs();
       if (wait > 0) await sleep(wait);
     }
   })();
   await Promise.all([creates, deletes]);
+  const activeMinutes = (epochMs() - started) / 60_000;
   await sleep(CHURN_TIMEOUT_MS + 500);
   churnProber.stop();
   churnProber = undefined;
-  const minutes = (epochMs() - started) / 60_000;
   const reach = firstReach.length > 0 ? summary(firstReach) : undefined;
   emit(BENCH, 'churn/wrong-verdicts', wrong.length, 'count', {
     ...extra,
     target: 0,
     seconds: CHURN_SECONDS,
-    operations_per_minute: +((created + deleted) / minutes).toFixed(1),
+    operations_per_minute: +((created + deleted) / activeMinutes).toFixed(1),
     created,
     deleted,
     probe_attempts: attempts,

@@ -184,6 +184,28 @@ test('lab delete: a pod leaves the API, the kernel and IPAM; its address is hand
   assert.equal((await runMargay(['lab', 'delete', '-f', next, '--lab-dir', labDir])).code, 0);
 });
 
+test('concurrent lab applies and deletes never hand out an address twice or lose a pod', async () => {
+  const batch = (tag: string) => {
+    const file = join(work, `concurrent-${tag}.yaml`);
+    writeFileSync(file, [0, 1, 2].map((i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: c${tag}${i}, namespace: shop}\nspec: {nodeName: node-a, containers: [{name: x}]}\n`).join('---\n'));
+    return file;
+  };
+  const files = ['a', 'b', 'c'].map(batch);
+  const results = await Promise.all(files.map((f) => runMargay(['lab', 'apply', '-f', f, '--lab-dir', labDir])));
+  for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
+  const after = loadState(labDir);
+  const added = after?.pods.filter((p) => /^shop\/c[abc]\d$/.test(p.key)) ?? [];
+  assert.equal(added.length, 9, 'every pod of every apply is in the state');
+  const ips = after?.pods.filter((p) => !p.hostNetwork).map((p) => p.ip) ?? [];
+  assert.equal(new Set(ips).size, ips.length, `no address twice: ${ips.join(' ')}`);
+  const namespaces = new Set(await listLabNamespaces());
+  for (const p of added) assert.ok(namespaces.has(p.netns), `${p.key} has its namespace`);
+  // And all of them go again, concurrently.
+  const gone = await Promise.all(files.map((f) => runMargay(['lab', 'delete', '-f', f, '--lab-dir', labDir])));
+  for (const r of gone) assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual(loadState(labDir)?.pods.filter((p) => /^shop\/c[abc]\d$/.test(p.key)), []);
+});
+
 test('a node agent hook runs per node with its namespace and goes with its lab', async () => {
   assert.ok(state?.kubeconfig);
   const dir = join(work, 'agent-lab');
