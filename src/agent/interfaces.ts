@@ -3,6 +3,7 @@
 // is not in the file has no dispatch entry, so the renderer drops its traffic (fail closed).
 import { readFileSync, statSync } from 'node:fs';
 import type { Entity } from '../policy/index.js';
+import { parseIp } from '../net/index.js';
 
 /** `{"podInterfacePrefix": "mgp", "pods": {"ns/name": "mgp3"}}` */
 export interface InterfaceMapFile {
@@ -12,6 +13,8 @@ export interface InterfaceMapFile {
 
 export class InterfaceMap {
   private pods = new Map<string, string>();
+  /** The node's own addresses → interface (from `ip -j addr`), for host endpoints without interfaceName. */
+  private hostAddresses = new Map<string, string>();
   private prefix: string | undefined;
   private stamp = '';
 
@@ -53,9 +56,47 @@ export class InterfaceMap {
     return changed;
   }
 
-  /** The renderer's `interfaceOf`: a pod's host-side veth, or undefined (left undispatched). */
+  /** Replaces the node's address → interface table; true when it changed. */
+  setHostAddresses(next: ReadonlyMap<string, string>): boolean {
+    const changed = next.size !== this.hostAddresses.size || [...next].some(([k, v]) => this.hostAddresses.get(k) !== v);
+    this.hostAddresses = new Map(next);
+    return changed;
+  }
+
+  /**
+   * The renderer's `interfaceOf`: a pod's host-side veth; for a host endpoint that names no
+   * interface, the interface holding one of its expectedIPs (as Calico does); else undefined
+   * (left undispatched).
+   */
   interfaceOf = (endpoint: Entity): string | undefined => {
+    if (endpoint.kind === 'hostEndpoint') {
+      for (const ip of endpoint.ips) {
+        const iface = this.hostAddresses.get(ip.text);
+        if (iface !== undefined) return iface;
+      }
+      return undefined;
+    }
     if (!endpoint.id.startsWith('pod:')) return undefined;
     return this.pods.get(endpoint.id.slice('pod:'.length));
   };
+}
+
+/** `ip -j addr` output → address → interface (loopback left out: never a host endpoint). */
+export function parseIpAddr(json: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return out;
+  }
+  if (!Array.isArray(parsed)) return out;
+  for (const link of parsed as { ifname?: unknown; addr_info?: { local?: unknown }[] }[]) {
+    if (typeof link.ifname !== 'string' || link.ifname === 'lo') continue;
+    for (const a of link.addr_info ?? []) {
+      const ip = typeof a.local === 'string' ? parseIp(a.local) : undefined;
+      if (ip !== undefined) out.set(ip.text, link.ifname);
+    }
+  }
+  return out;
 }

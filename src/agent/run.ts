@@ -2,6 +2,7 @@
 // NodeAgent; an NftApplier programs the node's network namespace; the Node object carries the
 // agent's readiness and last applied revision (merge-patched annotations). SIGTERM stops it and
 // leaves the ruleset in place (fail closed); a restart adopts it with one full atomic replace.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../api/index.js';
@@ -10,7 +11,7 @@ import { EMPTY_CALC_STATE } from '../calc/index.js';
 import { UserError } from '../errors/index.js';
 import { NftApplier, nftRunner, type AdoptionRecord } from '../nft/index.js';
 import { FLOW_BATCH_PATH, startNodeCollection, type AggregationLevel, type NodeCollection } from '../collector/index.js';
-import { InterfaceMap } from './interfaces.js';
+import { InterfaceMap, parseIpAddr } from './interfaces.js';
 import { NodeAgent, type AppliedReport } from './node-agent.js';
 
 export const ANNOTATION_READY = 'margay.io/agent-ready';
@@ -187,10 +188,19 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
     () => undefined,
   );
 
+  // The node's addresses, for host endpoints that name expectedIPs but no interface; read again
+  // at each resync (addresses rarely move).
+  const readHostAddresses = async (): Promise<boolean> => {
+    const r = await execFileText('ip', [...(o.netns !== undefined ? ['-n', o.netns] : []), '-j', 'addr', 'show']);
+    return r !== undefined && interfaces.setHostAddresses(parseIpAddr(r));
+  };
+  if (await readHostAddresses()) agent.onRenderInputsChanged();
   const resyncMs = o.resyncMs ?? 10_000;
   const resyncTimer = setInterval(() => {
-    if (interfaces.refresh()) agent.onRenderInputsChanged();
-    void agent.resync();
+    void readHostAddresses().then((moved) => {
+      if (interfaces.refresh() || moved) agent.onRenderInputsChanged();
+      void agent.resync();
+    });
   }, resyncMs);
   // The map is written before a new pod reaches the API; poll it cheaply so a late write still lands.
   const mapTimer = setInterval(() => {
@@ -268,4 +278,11 @@ function writeAdoptionRecord(file: string, record: AdoptionRecord, log: (line: s
   } catch (err) {
     log(`could not write ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Runs a command and returns its stdout, or undefined when it fails. */
+function execFileText(file: string, args: readonly string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { timeout: 10_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => resolve(err === null ? stdout : undefined));
+  });
 }

@@ -247,3 +247,23 @@ spec: {node: node-b, interfaceName: "*"}
   await expectFlow('app/host-b', INTERNET_IP, 80, false, 'node-b egress default deny');
   await assertPodsUnaffected('all-interfaces host endpoint on node-b');
 });
+
+test('a host endpoint with expectedIPs and no interfaceName governs the interface holding that address', async () => {
+  // Replace node-b's catch-all with one that names only the node's address: the agent finds
+  // fab0 by that address (`ip -j addr` in the node's namespace), as Calico does.
+  const r = await runMargay(['lab', 'delete', 'hostendpoint/node-b-all', '--lab-dir', labDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  files.splice(files.indexOf(join(work, 'node-b-all.yaml')), 1); // and out of what simulate reads
+  await expectFlow('internet', NODE_B_IP, 80, true, 'node-b open again without a host endpoint');
+  const hep = `
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node-b-by-ip, labels: {hep: node-b}}
+spec: {node: node-b, expectedIPs: [${NODE_B_IP}]}
+`;
+  await applyPolicy('node-b-by-ip', hep, 'HostEndpoint');
+  await expectFlow('internet', NODE_B_IP, 80, false, 'node-b default deny through the address-found interface');
+  await expectFlow('app/host-b', INTERNET_IP, 80, false, 'node-b egress default deny');
+  await expectFlow('app/client', NODE_B_IP, 80, true, 'a pod to its own node');
+  await assertPodsUnaffected('expectedIPs-only host endpoint on node-b');
+});
