@@ -28,6 +28,8 @@ const servers: Server[] = [];
 const sockets: Socket[] = [];
 
 async function main(): Promise<void> {
+  // Both families on one socket (IPv4 arrives mapped); IPv4 alone where IPv6 is off.
+  const ipv6 = await canBindIpv6();
   for (const port of ports('--tcp')) {
     const server = createServer((conn) => {
       conn.on('error', () => undefined);
@@ -35,17 +37,17 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
-      server.listen({ port, host: '::' }, ok); // both families (IPv4 arrives mapped)
+      server.listen({ port, host: ipv6 ? '::' : '0.0.0.0' }, ok);
     });
     servers.push(server);
   }
   for (const port of ports('--udp')) {
-    const socket = createSocket('udp6'); // both families
+    const socket = createSocket(ipv6 ? 'udp6' : 'udp4');
     socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
     socket.on('error', () => undefined);
     await new Promise<void>((ok, fail) => {
       socket.once('error', fail);
-      socket.bind(port, '::', ok);
+      socket.bind(port, ipv6 ? '::' : '0.0.0.0', ok);
     });
     sockets.push(socket);
   }
@@ -76,6 +78,17 @@ async function main(): Promise<void> {
     servers.push(server);
   }
   if (readyFile !== undefined) writeFileSync(readyFile, `${process.pid}\n`);
+}
+
+function canBindIpv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createSocket('udp6');
+    probe.once('error', () => resolve(false));
+    probe.bind(0, '::', () => {
+      probe.close();
+      resolve(true);
+    });
+  });
 }
 
 const stop = (): void => {
