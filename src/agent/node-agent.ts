@@ -11,7 +11,13 @@ export interface AgentDataplane {
   onUpdate(state: CalcState): void;
   apply(): Promise<{ readonly ok: true; readonly wrote: boolean } | { readonly ok: false; readonly error: string }>;
   resync(): Promise<{ readonly ok: true; readonly drift: boolean } | { readonly ok: false; readonly error: string }>;
+  /** Whether a write left objects nothing names any more (deleted later, when quiet). */
+  hasGarbage?(): boolean;
+  collectGarbage?(): Promise<{ readonly ok: true; readonly wrote: boolean } | { readonly ok: false; readonly error: string }>;
 }
+
+/** Quiet time after the last flush before unreferenced objects are deleted. */
+const GARBAGE_QUIET_MS = 300;
 
 export interface AgentTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -107,6 +113,7 @@ export class NodeAgent {
   private synced = false;
   private stopped = false;
   private timer: unknown;
+  private gcTimer: unknown;
   private flushing: Promise<void> | undefined;
   /** Changes not yet flushed (and when the first arrived). */
   private pending = 0;
@@ -201,8 +208,40 @@ export class NodeAgent {
       this.flushing = undefined;
       this.lastFlushEnd = this.timers.now();
       if ((this.pending > 0 || this.renderDirty) && !this.stopped) this.schedule(this.batchMs);
+      this.scheduleGarbage();
     });
     return this.flushing;
+  }
+
+  /**
+   * Deleting sets and chains costs the kernel an RCU grace period per transaction, so a change
+   * leaves unreferenced objects in place and they go in a transaction of their own once the
+   * node has been quiet for GARBAGE_QUIET_MS (any change first waits for it, ~15-30 ms, rarely).
+   */
+  private scheduleGarbage(): void {
+    if (this.stopped || this.o.dataplane.hasGarbage?.() !== true) return;
+    if (this.gcTimer !== undefined) this.timers.clearTimeout(this.gcTimer);
+    this.gcTimer = this.timers.setTimeout(() => {
+      this.gcTimer = undefined;
+      if (this.stopped) return;
+      if (this.flushing !== undefined || this.pending > 0 || this.renderDirty) {
+        this.scheduleGarbage();
+        return;
+      }
+      const collect = this.o.dataplane.collectGarbage;
+      if (collect === undefined) return;
+      this.flushing = collect.call(this.o.dataplane).then(
+        (r) => {
+          if (r.ok) return;
+          this.o.log(`deleting unreferenced objects failed; rewriting the table: ${r.error}`);
+          this.renderDirty = true;
+        },
+        () => undefined,
+      ).finally(() => {
+        this.flushing = undefined;
+        if ((this.pending > 0 || this.renderDirty) && !this.stopped) this.schedule(this.batchDelay());
+      });
+    }, GARBAGE_QUIET_MS);
   }
 
   /** Periodic repair: the data plane compares the kernel with what it wrote (no write when equal). */
@@ -219,6 +258,8 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
+    if (this.gcTimer !== undefined) this.timers.clearTimeout(this.gcTimer);
+    this.gcTimer = undefined;
     await this.flushing;
   }
 

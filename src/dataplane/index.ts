@@ -28,6 +28,7 @@ export {
 export {
   programText,
   deltaText,
+  withGarbage,
   repairText,
   modelsEqual,
   type RulesetModel,

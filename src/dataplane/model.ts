@@ -239,3 +239,22 @@ function diffSorted(a: readonly string[], b: readonly string[]): { added: string
   }
   return { added, removed };
 }
+
+/**
+ * `next` plus what `prev` holds that `next` no longer names — sets, maps and regular chains
+ * (never base chains: they see traffic). Written instead of `next`, a change leaves those objects
+ * in the kernel, unreferenced, and so costs no deletion: deleting a set or chain makes the
+ * kernel's commit wait for an RCU grace period (~10-15 ms each here), which would sit on the
+ * path of every policy change. `deltaText(withGarbage(prev, next), next)` removes them later.
+ */
+export function withGarbage(prev: RulesetModel, next: RulesetModel): RulesetModel {
+  if (prev.table !== next.table) return next;
+  const sets = new Map(next.sets);
+  const maps = new Map(next.maps);
+  const chains = new Map(next.chains);
+  for (const [name, s] of prev.sets) if (!sets.has(name) && !maps.has(name)) sets.set(name, s);
+  for (const [name, m] of prev.maps) if (!maps.has(name) && !next.sets.has(name)) maps.set(name, m);
+  for (const [name, c] of prev.chains) if (!chains.has(name) && c.base === undefined) chains.set(name, c);
+  const extra = sets.size > next.sets.size || maps.size > next.maps.size || chains.size > next.chains.size;
+  return extra ? { table: next.table, sets, maps, chains } : next;
+}

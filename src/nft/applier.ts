@@ -11,6 +11,7 @@ import {
   RuleIdRegistry,
   ruleIdsInRules,
   shortHash,
+  withGarbage,
   type RenderOptions,
   type RuleIdSnapshot,
   type RulesetModel,
@@ -58,6 +59,8 @@ type Readback = Map<string, string>;
 
 /** Quiet time after a write before reading the table back (drift detection's reference). */
 const READBACK_DELAY_MS = 250;
+/** Unreferenced objects left by changes are deleted when quiet, or with the next write after this. */
+const MAX_GARBAGE_AGE_MS = 5_000;
 
 export class NftApplier {
   readonly stats: NftApplierStats = { writes: 0, failures: 0, repairs: 0, reads: 0 };
@@ -79,6 +82,8 @@ export class NftApplier {
   private writeGen = 0;
   /** A previous process's record, until the first apply decides whether to adopt. */
   private adoptable: AdoptionRecord | undefined;
+  /** Since when the kernel holds objects the desired state no longer names (see withGarbage). */
+  private garbageSince: number | undefined;
   /** Called with a fresh record each time a write's read-back is in (to persist it). */
   onRecord: ((record: AdoptionRecord) => void) | undefined;
 
@@ -97,15 +102,48 @@ export class NftApplier {
     this.desired = renderModel(state, this.render);
   }
 
-  /** True while the kernel may differ from the desired state. */
+  /** True while the kernel may differ from the desired state (garbage aside). */
   get dirty(): boolean {
-    return this.desired !== undefined && (this.applied === undefined || deltaText(this.applied, this.desired) !== '');
+    return this.desired !== undefined && (this.applied === undefined || deltaText(this.applied, this.target(this.desired)) !== '');
   }
 
   /** The program `apply()` would write now ('' when nothing). */
   pendingText(): string {
     if (this.desired === undefined) return '';
-    return this.applied === undefined ? programText(this.desired) : deltaText(this.applied, this.desired);
+    return this.applied === undefined ? programText(this.desired) : deltaText(this.applied, this.target(this.desired));
+  }
+
+  /**
+   * What a write leaves in the kernel: the desired state, plus (for a while) the objects it no
+   * longer names, so deletions and their RCU waits stay off the path of a policy change.
+   */
+  private target(desired: RulesetModel): RulesetModel {
+    if (this.applied === undefined) return desired;
+    const fresh = this.garbageSince === undefined || performance.now() - this.garbageSince < MAX_GARBAGE_AGE_MS;
+    return fresh ? withGarbage(this.applied, desired) : desired;
+  }
+
+  /** Whether the kernel holds objects the desired state no longer names. */
+  hasGarbage(): boolean {
+    return this.applied !== undefined && this.desired !== undefined && this.applied !== this.desired && deltaText(this.applied, this.desired) !== '';
+  }
+
+  /** Deletes what the desired state no longer names (one transaction); call when quiet. */
+  async collectGarbage(): Promise<ApplyResult> {
+    const desired = this.desired;
+    if (this.applied === undefined || desired === undefined || !this.hasGarbage()) return { ok: true, wrote: false };
+    const r = await this.run(['-f', '-'], deltaText(this.applied, desired));
+    if (r.code !== 0) {
+      this.stats.failures++;
+      this.writeGen++;
+      this.applied = undefined;
+      return { ok: false, error: r.stderr.trim() || `nft exited ${r.code}` };
+    }
+    this.stats.writes++;
+    this.applied = desired;
+    this.garbageSince = undefined;
+    this.expectAfterWrite();
+    return { ok: true, wrote: true };
   }
 
   /**
@@ -122,12 +160,15 @@ export class NftApplier {
     for (let i = 0; i < attempts; i++) {
       const desired = this.desired;
       if (desired === undefined) return { ok: true, wrote: false };
-      const text = this.pendingText();
+      const target = this.target(desired);
+      const text = this.applied === undefined ? programText(desired) : deltaText(this.applied, target);
       if (text === '') return { ok: true, wrote: false };
       const r = await this.run(['-f', '-'], text);
       if (r.code === 0) {
         this.stats.writes++;
-        this.applied = desired;
+        this.applied = this.applied === undefined ? desired : target;
+        if (this.applied === desired) this.garbageSince = undefined;
+        else this.garbageSince ??= performance.now();
         this.ruleIds.retain(usedRuleIds(desired));
         this.expectAfterWrite();
         return { ok: true, wrote: true };

@@ -138,6 +138,12 @@ describe('nftables in network namespaces', { skip }, () => {
     assert.match(delta, /element inet margay v-\S+-4/, 'the compiled map changes by elements');
     assert.deepEqual(await applier.apply(), { ok: true, wrote: true });
     assert.equal(applier.stats.writes, 2);
+    assert.ok(!delta.includes('delete set') && !delta.includes('delete chain'), 'a change deletes nothing (RCU waits stay off its path)');
+    // What B no longer names stays until the quiet-time collection, which deletes it in one write.
+    assert.equal(applier.hasGarbage(), true);
+    assert.deepEqual(await applier.collectGarbage(), { ok: true, wrote: true });
+    assert.equal(applier.hasGarbage(), false);
+    assert.equal(applier.stats.writes, 3);
 
     // Same rule ids (one node's registry), so the two tables must be identical.
     const full = new NftApplier({ netns: nsFull, render: { ...render, ruleIds: applier.ruleIds } });
@@ -149,17 +155,17 @@ describe('nftables in network namespaces', { skip }, () => {
     // Nothing changed: no write.
     assert.deepEqual(await applier.apply(), { ok: true, wrote: false });
     assert.deepEqual(await applier.resync(), { ok: true, drift: false });
-    assert.equal(applier.stats.writes, 2);
+    assert.equal(applier.stats.writes, 3);
 
     // Someone flushes a chain and deletes a set element behind our back.
     const nft = nftRunner({ netns: nsDelta });
     assert.equal((await nft(['flush', 'chain', 'inet', 'margay', 'fwd-ingress'])).code, 0);
     const r = await applier.resync();
     assert.equal(r.ok && r.drift, true);
-    assert.equal(applier.stats.writes, 3);
+    assert.equal(applier.stats.writes, 4);
     assert.deepEqual(await list(nsDelta), await list(nsFull));
     assert.deepEqual(await applier.resync(), { ok: true, drift: false });
-    assert.equal(applier.stats.writes, 3);
+    assert.equal(applier.stats.writes, 4);
 
     // The whole table deleted: rewritten.
     assert.equal((await nft(['delete', 'table', 'inet', 'margay'])).code, 0);
