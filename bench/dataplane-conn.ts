@@ -19,10 +19,10 @@
 //
 // Needs root, /usr/sbin/nft, python3. Everything lives in `mgy-` namespaces it deletes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CalcEngine, CalcStateRecorder, type CalcState } from '../src/calc/index.js';
-import { programText, renderModel, type RenderOptions } from '../src/dataplane/index.js';
+import type { CalcState } from '../src/calc/index.js';
+import { programText, renderModel } from '../src/dataplane/index.js';
 import { createNetns, deleteNetns, must, netnsExec, nftRunner, randomNetnsName, wirePods } from '../src/nft/index.js';
-import { decodeManifests } from '../src/resources/index.js';
+import { BENCH_RENDER, POD_IFACES, calcStateOf } from './dataplane-support.js';
 import { emit, numberOption } from './calc-common.js';
 
 const SECONDS = numberOption('seconds', 2);
@@ -63,15 +63,11 @@ function stateWith(rules: number): CalcState {
       ]),
     );
   }
-  const recorder = new CalcStateRecorder();
-  const engine = new CalcEngine({ callbacks: recorder });
-  engine.onUpdates(decodeManifests(docs.join('\n---\n'), 'bench.yaml').map((d) => ({ type: 'upsert' as const, resource: d.resource })));
-  engine.flush();
-  return recorder.state;
+  return calcStateOf(docs);
 }
 
-const IFACES: Record<string, string> = { server: 'mgyserver', client: 'mgyclient' };
-const render: RenderOptions = { tableName: 'margay', podInterfacePrefix: 'mgy', logGroup: 1, interfaceOf: (e) => IFACES[e.name] };
+const IFACES = POD_IFACES;
+const render = BENCH_RENDER;
 
 /**
  * Calico's layout (felix `cali-tw-<ep>` → `cali-pi-<policy>`), as nftables: per policy a chain of
@@ -226,8 +222,8 @@ async function main(): Promise<void> {
   try {
     for (const n of Object.values(names)) await createNetns(n);
     await wirePods(names.node, [
-      { netns: names.server, iface: IFACES.server as string, ip: SERVER },
-      { netns: names.client, iface: IFACES.client as string, ip: CLIENT },
+      { netns: names.server, iface: IFACES.server, ip: SERVER },
+      { netns: names.client, iface: IFACES.client, ip: CLIENT },
     ]);
     // Short conntrack timeouts in the node namespace: the table stays small however fast we go.
     for (const kv of ['nf_conntrack_udp_timeout=1', 'nf_conntrack_tcp_timeout_close=1', 'nf_conntrack_tcp_timeout_syn_sent=2', 'nf_conntrack_tcp_timeout_syn_recv=2']) {

@@ -4,10 +4,10 @@
 // here only). Then `nft -f` time for a full program and for deltas at 10k and 100k set elements.
 // Needs root and /usr/sbin/nft; everything lives in namespaces the bench creates and deletes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CalcEngine, CalcStateRecorder, type CalcState } from '../src/calc/index.js';
-import { deltaText, programText, renderModel, shortHash, type RenderOptions, type RulesetModel } from '../src/dataplane/index.js';
+import type { CalcState } from '../src/calc/index.js';
+import { deltaText, programText, renderModel, shortHash, type RulesetModel } from '../src/dataplane/index.js';
 import { createNetns, deleteNetns, netnsExec, nftRunner, randomNetnsName, wirePods } from '../src/nft/index.js';
-import { decodeManifests } from '../src/resources/index.js';
+import { BENCH_RENDER, POD_IFACES, calcStateOf } from './dataplane-support.js';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 2;
 const RULES = [0, 10, 1_000, 10_000];
@@ -34,15 +34,11 @@ function stateWith(rules: number): CalcState {
     lines.push(`  - {action: Allow, protocol: TCP, source: {selector: "role == 'client'"}, destination: {ports: [8080]}}`);
     docs.push(`apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: many, namespace: app}\nspec:\n  selector: role == 'server'\n  types: [Ingress]\n  ingress:\n${lines.join('\n')}`);
   }
-  const recorder = new CalcStateRecorder();
-  const engine = new CalcEngine({ callbacks: recorder });
-  engine.onUpdates(decodeManifests(docs.join('\n---\n'), 'bench.yaml').map((d) => ({ type: 'upsert' as const, resource: d.resource })));
-  engine.flush();
-  return recorder.state;
+  return calcStateOf(docs);
 }
 
-const IFACES: Record<string, string> = { server: 'mgyserver', client: 'mgyclient' };
-const render: RenderOptions = { tableName: 'margay', podInterfacePrefix: 'mgy', logGroup: 1, interfaceOf: (e) => IFACES[e.name] };
+const IFACES = POD_IFACES;
+const render = BENCH_RENDER;
 
 /** Calico-style, for comparison: per rule `… mark set ALLOW return`, checked after the policy. */
 function calicoLike(state: CalcState): string {
@@ -113,8 +109,8 @@ async function main(): Promise<void> {
   try {
     for (const n of Object.values(names)) await createNetns(n);
     await wirePods(names.node, [
-      { netns: names.server, iface: IFACES.server as string, ip: SERVER },
-      { netns: names.client, iface: IFACES.client as string, ip: CLIENT },
+      { netns: names.server, iface: IFACES.server, ip: SERVER },
+      { netns: names.client, iface: IFACES.client, ip: CLIENT },
     ]);
     const server = serverIn(names.server);
     await server.ready;

@@ -8,6 +8,9 @@ import { KubeClient, loadKubeconfig } from '../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../src/api/index.js';
 import { ANNOTATION_READY, ANNOTATION_REVISION, revisionAtLeast } from '../src/agent/index.js';
 import { LAB_PREFIX } from '../src/lab/index.js';
+import { CalcEngine, CalcStateRecorder, type CalcState } from '../src/calc/index.js';
+import type { RenderOptions } from '../src/dataplane/index.js';
+import { decodeManifests } from '../src/resources/index.js';
 
 /** Wall-clock milliseconds with sub-ms precision, comparable across processes. */
 export function epochMs(): number {
@@ -249,4 +252,19 @@ export class ChurnProber {
   stop(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/** The two-pod benches' interfaces: the server and client pods' host-side veths. */
+export const POD_IFACES: Readonly<Record<'server' | 'client', string>> = { server: 'mgyserver', client: 'mgyclient' };
+
+/** Render options for those benches (their table, their interfaces). */
+export const BENCH_RENDER: RenderOptions = { tableName: 'margay', podInterfacePrefix: 'mgy', logGroup: 1, interfaceOf: (e) => (POD_IFACES as Record<string, string>)[e.name] };
+
+/** The calc engine's state for a cluster given as YAML documents. */
+export function calcStateOf(docs: readonly string[]): CalcState {
+  const recorder = new CalcStateRecorder();
+  const engine = new CalcEngine({ callbacks: recorder });
+  engine.onUpdates(decodeManifests(docs.join('\n---\n'), 'bench.yaml').map((d) => ({ type: 'upsert' as const, resource: d.resource })));
+  engine.flush();
+  return recorder.state;
 }

@@ -227,21 +227,20 @@ async function main(): Promise<void> {
   await restartAgent(state, extra);
 }
 
-const MARGAY_BIN = fileURLToPath(new URL('../../bin/margay', import.meta.url));
 let replacement: ChildProcess | undefined;
 
 /** Stops node-1's agent, starts it again as the lab does, and counts what it writes. */
 async function restartAgent(state: LabState, extra: Record<string, unknown>): Promise<void> {
   const node = NODES[0] as string;
   const agent = state.processes.find((p) => p.role === 'agent' && p.node === node);
-  const netns = state.nodes.find((n) => n.name === node)?.netns;
-  if (agent === undefined || netns === undefined || state.kubeconfig === undefined) throw new Error(`no agent on ${node} to restart`);
+  const [cmd, ...args] = agent?.argv ?? [];
+  if (agent === undefined || cmd === undefined) throw new Error(`no agent on ${node} to restart`);
   process.kill(agent.pid, 'SIGTERM');
   for (let i = 0; i < 250 && isRunning(agent.pid); i++) await sleep(20);
-  const run = join(state.dir, 'run');
   const t0 = epochMs();
   let out = '';
-  replacement = spawn(process.execPath, [MARGAY_BIN, 'agent', '--node', node, '--kubeconfig', state.kubeconfig, '--netns', netns, '--interfaces', join(run, 'interfaces.json'), '--state-file', join(run, `agent-${node}.json`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started as the lab started it (same state file), so it can adopt what the first one left.
+  replacement = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   replacement.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   replacement.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   while (!/ready: the ruleset is current/.test(out) && epochMs() - t0 < 30_000) await sleep(10);

@@ -75,7 +75,7 @@ function logFd(state: LabState, name: string): number {
   return openSync(join(state.dir, 'logs', `${name}.log`), 'a');
 }
 
-function record(state: LabState, pid: number, role: LabProcess['role'], extra: { netns?: string; node?: string } = {}): void {
+function record(state: LabState, pid: number, role: LabProcess['role'], extra: { netns?: string; node?: string; argv?: readonly string[] } = {}): void {
   state.processes.push({ pid, startTime: processStartTime(pid), role, ...extra });
   saveState(state);
 }
@@ -349,7 +349,7 @@ async function startAgents(state: LabState, o: LabUpOptions, log: Log): Promise<
     const fd = logFd(state, `agent-${n.name}`);
     const pid = spawnDetached(argv, fd, env);
     closeSync(fd);
-    record(state, pid, 'agent', { node: n.name });
+    record(state, pid, 'agent', { node: n.name, argv });
     log(`agent on ${n.name}: pid ${pid} (log ${join(state.dir, 'logs', `agent-${n.name}.log`)})`);
   }
   state.agent = true;

@@ -15,6 +15,8 @@ export interface LabProcess {
   readonly role: 'control-plane' | 'responder' | 'agent';
   readonly netns?: string;
   readonly node?: string;
+  /** How it was started (agents: so a restart runs it the same way, state file included). */
+  readonly argv?: readonly string[];
 }
 
 export interface LabState {

@@ -123,20 +123,26 @@ export class NftApplier {
     return fresh ? withGarbage(this.applied, desired) : desired;
   }
 
+  /** The kernel's content is unknown: the next apply writes the full program. */
+  private forget(): void {
+    this.applied = undefined;
+    this.garbageSince = undefined;
+  }
+
   /** Whether the kernel holds objects the desired state no longer names. */
   hasGarbage(): boolean {
-    return this.applied !== undefined && this.desired !== undefined && this.applied !== this.desired && deltaText(this.applied, this.desired) !== '';
+    return this.garbageSince !== undefined;
   }
 
   /** Deletes what the desired state no longer names (one transaction); call when quiet. */
   async collectGarbage(): Promise<ApplyResult> {
     const desired = this.desired;
-    if (this.applied === undefined || desired === undefined || !this.hasGarbage()) return { ok: true, wrote: false };
+    if (this.applied === undefined || desired === undefined || this.garbageSince === undefined) return { ok: true, wrote: false };
     const r = await this.run(['-f', '-'], deltaText(this.applied, desired));
     if (r.code !== 0) {
       this.stats.failures++;
       this.writeGen++;
-      this.applied = undefined;
+      this.forget();
       return { ok: false, error: r.stderr.trim() || `nft exited ${r.code}` };
     }
     this.stats.writes++;
@@ -175,7 +181,7 @@ export class NftApplier {
       }
       this.stats.failures++;
       this.writeGen++;
-      this.applied = undefined;
+      this.forget();
       error = r.stderr.trim() || `nft exited ${r.code}`;
     }
     return { ok: false, error };
@@ -199,7 +205,7 @@ export class NftApplier {
     }
     const back = await this.readback();
     if (!back.ok) {
-      this.applied = undefined; // the table is gone or unreadable: rewrite it whole
+      this.forget(); // the table is gone or unreadable: rewrite it whole
       const r = await this.apply();
       if (r.ok) this.stats.repairs++;
       return r.ok ? { ok: true, drift: true, repaired: ['table'] } : r;
@@ -215,7 +221,7 @@ export class NftApplier {
     const r = await this.run(['-f', '-'], text);
     if (r.code !== 0) {
       this.stats.failures++;
-      this.applied = undefined;
+      this.forget();
       return { ok: false, error: r.stderr.trim() };
     }
     this.stats.writes++;
@@ -252,7 +258,7 @@ export class NftApplier {
     await this.settled();
     this.writeGen++;
     await this.run(['-f', '-'], `table inet ${this.tableName}\ndelete table inet ${this.tableName}\n`);
-    this.applied = undefined;
+    this.forget();
     this.expected = undefined;
   }
 

@@ -13,8 +13,8 @@ import { listLabNamespaces, loadState, type LabState } from '../../src/lab/index
 import type { KubeClient } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
 import { ANNOTATION_READY } from '../../src/agent/index.js';
-import { MARGAY, runMargay } from '../support/margay.js';
-import { isAlive, labApiClient, nodeAnnotations, removeLab, waitForAgents as waitForLabAgents } from '../support/lab.js';
+import { runMargay } from '../support/margay.js';
+import { isAlive, labApiClient, nodeAnnotations, removeLab, waitForAgents as waitForLabAgents, ManifestFiles, type Matrix } from '../support/lab.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -67,21 +67,13 @@ const PODS = ['shop/web', 'shop/api', 'db/pg', 'db/cache'];
 const PORTS = ['80/TCP', '81/UDP'];
 const work = mkdtempSync(join(tmpdir(), 'margay-agent-'));
 const labDir = join(work, 'lab');
-const files: string[] = [];
 let state: LabState | undefined;
 let pids: number[] = [];
 /** A replacement agent this test starts itself (the restart check); killed in `after`. */
 let replacement: ChildProcess | undefined;
 
-type Matrix = Record<string, Record<string, boolean>>;
-
-
-function addFile(name: string, text: string): string {
-  const path = join(work, name);
-  writeFileSync(path, text);
-  files.push(path);
-  return path;
-}
+const manifests = new ManifestFiles(work);
+const addFile = (name: string, text: string): string => manifests.add(name, text);
 
 const client = (): KubeClient => labApiClient(state);
 const annotations = (node: string): Promise<Record<string, string>> => nodeAnnotations(state, node);
@@ -94,7 +86,7 @@ async function probe(port: string): Promise<Matrix> {
 }
 
 async function simulate(port: string): Promise<Matrix> {
-  const r = await runMargay(['simulate', ...files.flatMap((f) => ['-f', f]), '--matrix', '--port', port, '-o', 'json']);
+  const r = await runMargay(['simulate', ...manifests.paths.flatMap((f) => ['-f', f]), '--matrix', '--port', port, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Matrix;
 }
@@ -233,10 +225,13 @@ test('SIGTERM leaves the ruleset in place; a restarted agent adopts it and repor
   await assertMatchesSimulate('agent on node-a stopped');
 
   const logFile = join(work, 'replacement.log');
-  // The same state file the lab gave the first agent: its rule ids and what it left in the kernel.
-  const stateFile = join(labDir, 'run', 'agent-node-a.json');
+  // Started as the lab started the first one, with its state file: its rule ids and what it left in the kernel.
+  const [cmd, ...args] = agent.argv ?? [];
+  assert.ok(cmd !== undefined, 'the lab recorded how it started the agent');
+  const stateFile = args[args.indexOf('--state-file') + 1] ?? '';
+  assert.equal(stateFile, join(labDir, 'run', 'agent-node-a.json'));
   assert.ok(existsSync(stateFile), 'the first agent recorded what it wrote');
-  replacement = spawn(process.execPath, [MARGAY, 'agent', '--node', 'node-a', '--kubeconfig', state.kubeconfig ?? '', '--netns', node.netns, '--interfaces', join(labDir, 'run', 'interfaces.json'), '--state-file', stateFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  replacement = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   replacement.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   replacement.stderr?.on('data', (b: Buffer) => (out += b.toString()));

@@ -7,13 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { INTERNET_IP, labProbe, loadState, type LabState } from '../../src/lab/index.js';
 import type { KubeClient } from '../../src/client/index.js';
 import { findResourceTypeByKind, type JsonObject } from '../../src/api/index.js';
 import { runMargay } from '../support/margay.js';
-import { labApiClient, removeLab, waitForAgents as waitForLabAgents } from '../support/lab.js';
+import { labApiClient, removeLab, waitForAgents as waitForLabAgents, ManifestFiles, type Matrix } from '../support/lab.js';
 
 const NODE_A_IP = '172.18.0.11';
 const NODE_B_IP = '172.18.0.12';
@@ -99,17 +99,10 @@ spec:
 
 const labDir = '/tmp/mgy-hep-lab';
 const work = join(labDir + '-files');
-const files: string[] = [];
 let state: LabState | undefined;
 
-type Matrix = Record<string, Record<string, boolean>>;
-
-function addFile(name: string, text: string): string {
-  const path = join(work, name);
-  writeFileSync(path, text);
-  files.push(path);
-  return path;
-}
+const manifests = new ManifestFiles(work);
+const addFile = (name: string, text: string): string => manifests.add(name, text);
 
 const client = (): KubeClient => labApiClient(state);
 const waitForAgents = async (revision: string | undefined): Promise<void> => {
@@ -127,7 +120,7 @@ async function applyPolicy(name: string, text: string, kind = 'GlobalNetworkPoli
 
 /** `margay simulate` on the same manifests: is the flow allowed, and what decided each half? */
 async function simulate(from: string, to: string, port: string): Promise<{ allowed: boolean; why: string }> {
-  const r = await runMargay(['simulate', ...files.flatMap((f) => ['-f', f]), '--from', from, '--to', to, '--port', port, '-o', 'json']);
+  const r = await runMargay(['simulate', ...manifests.paths.flatMap((f) => ['-f', f]), '--from', from, '--to', to, '--port', port, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const v = JSON.parse(r.stdout) as { allowed: boolean; egress: { decidedBy: unknown }; ingress: { decidedBy: unknown } };
   return { allowed: v.allowed, why: JSON.stringify({ egress: v.egress.decidedBy, ingress: v.ingress.decidedBy }) };
@@ -145,7 +138,7 @@ async function expectFlow(from: string, to: string, port: number, expected: bool
 async function matrix(port: string): Promise<{ real: Matrix; sim: Matrix }> {
   const [probe, sim] = await Promise.all([
     runMargay(['lab', 'probe', '--matrix', '--port', port, '--timeout-ms', '800', '-o', 'json', '--lab-dir', labDir]),
-    runMargay(['simulate', ...files.flatMap((f) => ['-f', f]), '--matrix', '--port', port, '-o', 'json']),
+    runMargay(['simulate', ...manifests.paths.flatMap((f) => ['-f', f]), '--matrix', '--port', port, '-o', 'json']),
   ]);
   assert.equal(probe.code, 0, probe.stderr);
   assert.equal(sim.code, 0, sim.stderr);
@@ -253,7 +246,7 @@ test('a host endpoint with expectedIPs and no interfaceName governs the interfac
   // fab0 by that address (`ip -j addr` in the node's namespace), as Calico does.
   const r = await runMargay(['lab', 'delete', 'hostendpoint/node-b-all', '--lab-dir', labDir]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  files.splice(files.indexOf(join(work, 'node-b-all.yaml')), 1); // and out of what simulate reads
+  manifests.paths.splice(manifests.paths.indexOf(join(work, 'node-b-all.yaml')), 1); // and out of what simulate reads
   await expectFlow('internet', NODE_B_IP, 80, true, 'node-b open again without a host endpoint');
   const hep = `
 apiVersion: projectcalico.org/v3

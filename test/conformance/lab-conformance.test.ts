@@ -81,16 +81,12 @@ class FamilyLab {
    * counted, since real traffic cannot tell there.
    */
   maskUnserved(table: TruthTable, m: Matrix): Matrix {
-    const pods = loadState(this.labDir)?.pods ?? [];
-    for (const to of pods) {
-      const served = table.protocol === 'TCP' ? to.tcp : to.udp;
-      if (served.includes(table.port)) continue;
-      for (const from of Object.keys(m)) {
-        const expected = table.allowed.get(from)?.get(to.key);
-        if (expected !== undefined && m[from] !== undefined) {
-          (m[from] as Record<string, boolean>)[to.key] = expected;
-          this.unserved++;
-        }
+    for (const from of Object.keys(m)) {
+      for (const to of Object.keys(m[from] ?? {})) {
+        const expected = table.allowed.get(from)?.get(to);
+        if (expected === undefined || this.serves(to, table)) continue;
+        (m[from] as Record<string, boolean>)[to] = expected;
+        this.unserved++;
       }
     }
     return m;
@@ -98,8 +94,9 @@ class FamilyLab {
 
   unserved = 0;
 
+  /** Whether a pod serves the table's port (pods a case adds are in the state read again). */
   private serves(key: string, table: TruthTable): boolean {
-    const pod = this.state?.pods.find((p) => p.key === key);
+    const pod = this.state?.pods.find((p) => p.key === key) ?? loadState(this.labDir)?.pods.find((p) => p.key === key);
     return pod !== undefined && (table.protocol === 'TCP' ? pod.tcp : pod.udp).includes(table.port);
   }
 

@@ -1,6 +1,6 @@
 // Lab teardown shared by the suites that build real labs: whatever happened, leave nothing behind.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { labDown, listLabNamespaces, type LabState } from '../../src/lab/index.js';
@@ -51,3 +51,20 @@ export async function waitForAgents(state: LabState | undefined, revision: strin
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Manifest files a lab suite writes, in order: what it applies, and what simulate reads beside the lab. */
+export class ManifestFiles {
+  readonly paths: string[] = [];
+
+  constructor(private readonly dir: string) {}
+
+  add(name: string, text: string): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, text);
+    this.paths.push(path);
+    return path;
+  }
+}
+
+/** `{"ns/pod": {"ns/pod": true|false}}`, the shape of `simulate --matrix` and `lab probe --matrix`. */
+export type Matrix = Record<string, Record<string, boolean>>;
