@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { CalcState } from '../src/calc/index.js';
 import { programText, renderModel } from '../src/dataplane/index.js';
 import { createNetns, deleteNetns, must, netnsExec, nftRunner, randomNetnsName, wirePods } from '../src/nft/index.js';
-import { BENCH_RENDER, POD_IFACES, calcStateOf } from './dataplane-support.js';
+import { BENCH_RENDER, POD_IFACES, calcStateOf, twoPodDocs } from './dataplane-support.js';
 import { emit, numberOption } from './calc-common.js';
 
 const SECONDS = numberOption('seconds', 2);
@@ -37,11 +37,7 @@ const BENCH = 'dataplane-conn';
 
 /** `rules` rules on the server's ingress: fillers that never match the client, then the two that do. */
 function stateWith(rules: number): CalcState {
-  const docs = [
-    'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}',
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: server, namespace: app, labels: {role: server}}\nspec: {nodeName: n1, containers: [{name: c}]}\nstatus: {podIP: ${SERVER}}`,
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: app, labels: {role: client}}\nspec: {nodeName: n1, containers: [{name: c}]}\nstatus: {podIP: ${CLIENT}}`,
-  ];
+  const docs = twoPodDocs(SERVER, CLIENT);
   if (rules > 0) {
     const fillers: string[] = [];
     for (let i = 0; i < rules - 2; i++) {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { CalcState } from '../src/calc/index.js';
 import { deltaText, programText, renderModel, shortHash, type RulesetModel } from '../src/dataplane/index.js';
 import { createNetns, deleteNetns, netnsExec, nftRunner, randomNetnsName, wirePods } from '../src/nft/index.js';
-import { BENCH_RENDER, POD_IFACES, calcStateOf } from './dataplane-support.js';
+import { BENCH_RENDER, POD_IFACES, calcStateOf, twoPodDocs } from './dataplane-support.js';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 2;
 const RULES = [0, 10, 1_000, 10_000];
@@ -21,11 +21,7 @@ function emit(o: Record<string, unknown>): void {
 }
 
 function stateWith(rules: number): CalcState {
-  const docs = [
-    'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}',
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: server, namespace: app, labels: {role: server}}\nspec: {nodeName: n1, containers: [{name: c}]}\nstatus: {podIP: ${SERVER}}`,
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: app, labels: {role: client}}\nspec: {nodeName: n1, containers: [{name: c}]}\nstatus: {podIP: ${CLIENT}}`,
-  ];
+  const docs = twoPodDocs(SERVER, CLIENT);
   if (rules > 0) {
     // Rules that do not match the client (other sources, other ports), then the one that does:
     // every new connection walks all of them in a linear layout.

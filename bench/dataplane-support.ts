@@ -268,3 +268,9 @@ export function calcStateOf(docs: readonly string[]): CalcState {
   engine.flush();
   return recorder.state;
 }
+
+/** The two-pod benches' cluster: namespace `app`, pods `server` and `client` on one node. */
+export function twoPodDocs(server: string, client: string): string[] {
+  const pod = (name: string, ip: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: app, labels: {role: ${name}}}\nspec: {nodeName: n1, containers: [{name: c}]}\nstatus: {podIP: ${ip}}`;
+  return ['apiVersion: v1\nkind: Namespace\nmetadata: {name: app}', pod('server', server), pod('client', client)];
+}
