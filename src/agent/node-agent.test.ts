@@ -50,11 +50,16 @@ class FakeDataplane implements AgentDataplane {
   applies = 0;
   resyncs = 0;
   failNext = 0;
+  throwNext = 0;
   onUpdate(state: CalcState): void {
     this.snapshots.push({ endpoints: [...state.endpoints.keys()].sort(), policies: [...state.policies.keys()].sort() });
   }
   async apply() {
     this.applies++;
+    if (this.throwNext > 0) {
+      this.throwNext--;
+      throw new TypeError('a bug in the data plane');
+    }
     if (this.failNext > 0) {
       this.failNext--;
       return { ok: false as const, error: 'nft: boom' };
@@ -63,6 +68,10 @@ class FakeDataplane implements AgentDataplane {
   }
   async resync() {
     this.resyncs++;
+    if (this.throwNext > 0) {
+      this.throwNext--;
+      throw new TypeError('a bug in resync');
+    }
     return { ok: true as const, drift: false };
   }
   get last() {
@@ -220,6 +229,24 @@ test('after stop nothing more is applied (the data plane keeps its rules)', asyn
   await agent.resync();
   assert.equal(dataplane.applies, before);
   assert.equal(dataplane.resyncs, 0);
+});
+
+test('a data plane that throws is a failed apply, retried: the agent lives on and catches up', async () => {
+  const { timers, dataplane, agent, logs } = setup();
+  agent.onUpsert(ns('a'));
+  agent.onSynced();
+  await timers.advance(0);
+  dataplane.throwNext = 1;
+  agent.onUpsert(pod('a', 'p1', 'n1', '10.0.0.1'));
+  await timers.advance(20);
+  assert.ok(logs.some((l) => l.includes('apply failed') && l.includes('a bug in the data plane')), logs.join('\n'));
+  const applied = agent.applied;
+  await timers.advance(1000);
+  assert.deepEqual(dataplane.last?.endpoints, ['pod:a/p1']);
+  assert.notEqual(agent.applied, applied, 'the retry applied the newer revision');
+  dataplane.throwNext = 1;
+  await agent.resync();
+  assert.ok(logs.some((l) => l.includes('resync failed') && l.includes('a bug in resync')));
 });
 
 test('revisions compare numerically when they are numbers', () => {

@@ -249,7 +249,7 @@ export class NodeAgent {
     if (!this.synced || this.stopped) return;
     await this.flushing;
     const t0 = this.timers.now();
-    const r = await this.o.dataplane.resync();
+    const r = await this.o.dataplane.resync().catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
     if (!r.ok) this.o.log(`resync failed: ${r.error}`);
     else if (r.drift) this.o.log(`resync repaired drift in ${(this.timers.now() - t0).toFixed(1)} ms`);
   }
@@ -272,11 +272,19 @@ export class NodeAgent {
     this.renderDirty = false;
     this.counts.flushes++;
     const t0 = this.timers.now();
-    this.engine.flush();
-    const t1 = this.timers.now();
-    this.o.dataplane.onUpdate(this.recorder.state);
-    const t2 = this.timers.now();
-    const r = await this.o.dataplane.apply();
+    let t1 = t0;
+    let t2 = t0;
+    let r: Awaited<ReturnType<AgentDataplane['apply']>>;
+    try {
+      this.engine.flush();
+      t1 = this.timers.now();
+      this.o.dataplane.onUpdate(this.recorder.state);
+      t2 = this.timers.now();
+      r = await this.o.dataplane.apply();
+    } catch (err) {
+      // A throw here is a bug, not a verdict: treat it as a failed apply (retried) so the agent lives on.
+      r = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    }
     const t3 = this.timers.now();
     if (!r.ok) {
       this.counts.failures++;

@@ -197,10 +197,12 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   if (await readHostAddresses()) agent.onRenderInputsChanged();
   const resyncMs = o.resyncMs ?? 10_000;
   const resyncTimer = setInterval(() => {
-    void readHostAddresses().then((moved) => {
-      if (interfaces.refresh() || moved) agent.onRenderInputsChanged();
-      void agent.resync();
-    });
+    readHostAddresses()
+      .then((moved) => {
+        if (interfaces.refresh() || moved) agent.onRenderInputsChanged();
+        return agent.resync();
+      })
+      .catch((err: unknown) => log(`resync: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   }, resyncMs);
   // The map is written before a new pod reaches the API; poll it cheaply so a late write still lands.
   const mapTimer = setInterval(() => {

@@ -3,7 +3,7 @@
 // in the API as a kubelet would. Whoever makes a namespace or process records it in the state
 // file first, and `down` undoes everything recorded, so a crash leaves nothing `down` cannot undo.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -315,24 +315,41 @@ function revisionAtLeast(a: string | undefined, b: string): boolean {
 
 /**
  * Waits until every node's built-in agent reports ready (and, given a revision, has applied it),
- * from the annotations the agents keep on their Node. False on timeout.
+ * from the annotations the agents keep on their Node. Undefined when they all did; otherwise
+ * which nodes lag and why (an agent that exited is named with its log's last line at once).
  */
-async function waitForAgents(state: LabState, revision: string | undefined, timeoutMs: number): Promise<boolean> {
+async function waitForAgents(state: LabState, revision: string | undefined, timeoutMs: number): Promise<string | undefined> {
   const client = clientFor(state);
   const type = typeFor('v1', 'Node');
-  if (type === undefined) return false;
+  if (type === undefined) return 'the API serves no Nodes';
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
     const nodes = await Promise.all(state.nodes.map((n) => client.get(type, undefined, n.name).catch(() => undefined)));
-    const done = nodes.every((obj) => {
-      const ann = ((obj?.metadata as JsonObject | undefined)?.annotations ?? {}) as Record<string, unknown>;
-      return ann[AGENT_READY] === 'true' && (revision === undefined || revisionAtLeast(typeof ann[AGENT_REVISION] === 'string' ? ann[AGENT_REVISION] : undefined, revision));
+    const lagging = state.nodes.flatMap((n, i) => {
+      const ann = ((nodes[i]?.metadata as JsonObject | undefined)?.annotations ?? {}) as Record<string, unknown>;
+      const applied = typeof ann[AGENT_REVISION] === 'string' ? ann[AGENT_REVISION] : undefined;
+      if (ann[AGENT_READY] === 'true' && (revision === undefined || revisionAtLeast(applied, revision))) return [];
+      return [{ node: n.name, applied }];
     });
-    if (done) return true;
-    if (state.processes.some((p) => p.role === 'agent' && !alive(p))) return false;
+    if (lagging.length === 0) return undefined;
+    const dead = state.processes.filter((p) => p.role === 'agent' && !alive(p));
+    if (dead.length > 0 || Date.now() >= deadline) {
+      const exited = dead.map((p) => `the agent on ${p.node ?? '?'} (pid ${p.pid}) is not running; its log ends ${lastLogLine(state, `agent-${p.node ?? ''}`)}`);
+      const behind = lagging.filter((l) => !dead.some((p) => p.node === l.node)).map((l) => `${l.node} ${l.applied !== undefined ? `is at revision ${l.applied}` : 'has not reported'}`);
+      return [...exited, ...(behind.length > 0 ? [`after ${timeoutMs / 1000} s, ${behind.join(', ')}`] : [])].join('; ');
+    }
     await sleep(20);
   }
-  return false;
+}
+
+/** The end of a lab log (a crash's error sits a few lines above Node's version line), for a note that says why. */
+function lastLogLine(state: LabState, name: string): string {
+  try {
+    const lines = readFileSync(join(state.dir, 'logs', `${name}.log`), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('Node.js v'));
+    return JSON.stringify(lines.slice(-4).join(' | '));
+  } catch {
+    return '(no log)';
+  }
 }
 
 
@@ -357,8 +374,9 @@ async function startAgents(state: LabState, o: LabUpOptions, log: Log): Promise<
   saveState(state);
   if (!state.agentReports) return;
   const t0 = Date.now();
-  if (await waitForAgents(state, undefined, 20_000)) log(`agents ready on ${state.nodes.length} nodes in ${Date.now() - t0} ms: policies are enforced`);
-  else log(`note: not every agent reported ready within 20 s; see ${join(state.dir, 'logs')}`);
+  const lag = await waitForAgents(state, undefined, 20_000);
+  if (lag === undefined) log(`agents ready on ${state.nodes.length} nodes in ${Date.now() - t0} ms: policies are enforced`);
+  else log(`note: not every agent is ready: ${lag}; see ${join(state.dir, 'logs')}`);
 }
 
 function describe(state: LabState, log: Log): void {
@@ -461,8 +479,9 @@ async function applyToLab(o: { dir?: string; decoded: readonly DecodedInput[]; o
   const { state, written } = await withLabLock(dir, () => addToLab(dir, o, log));
   if (!state.agent) log(NO_AGENT_NOTICE);
   else if (state.agentReports) {
-    if (await waitForAgents(state, written, 10_000)) log(`enforced: every agent applied revision ${written ?? '?'} (${Date.now() - t0} ms)`);
-    else log(`note: not every agent reported revision ${written ?? '?'} within 10 s; see ${join(state.dir, 'logs')}`);
+    const lag = await waitForAgents(state, written, 10_000);
+    if (lag === undefined) log(`enforced: every agent applied revision ${written ?? '?'} (${Date.now() - t0} ms)`);
+    else log(`note: not every agent applied revision ${written ?? '?'}: ${lag}; see ${join(state.dir, 'logs')}`);
   }
   return state;
 }
@@ -553,8 +572,9 @@ async function deleteFromLab(o: { dir?: string; targets: readonly LabDeleteTarge
   const revision = written.revision;
   const t0 = Date.now();
   if (state.agentReports && revision !== undefined) {
-    if (await waitForAgents(state, revision, 10_000)) log(`enforced: every agent applied revision ${revision} (${Date.now() - t0} ms)`);
-    else log(`note: not every agent reported revision ${revision} within 10 s; see ${join(state.dir, 'logs')}`);
+    const lag = await waitForAgents(state, revision, 10_000);
+    if (lag === undefined) log(`enforced: every agent applied revision ${revision} (${Date.now() - t0} ms)`);
+    else log(`note: not every agent applied revision ${revision}: ${lag}; see ${join(state.dir, 'logs')}`);
   }
   if (leaving.length > 0) {
     const keys = new Set(leaving.map((p) => p.key));

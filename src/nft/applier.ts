@@ -2,6 +2,8 @@
 // (rendered to a model, no I/O); `apply()` writes it in one `nft -f -` transaction — a delta
 // from what was last written, or the full atomic replace the first time and after any failure.
 // `resync()` reads the table back and repairs drift, writing nothing when nothing drifted.
+// Writes, garbage collection, resync and removal run one at a time: a resync that read the table
+// while an apply wrote it would take that write for drift.
 import type { CalcState } from '../calc/index.js';
 import {
   deltaText,
@@ -86,6 +88,8 @@ export class NftApplier {
   private garbageSince: number | undefined;
   /** Called with a fresh record each time a write's read-back is in (to persist it). */
   onRecord: ((record: AdoptionRecord) => void) | undefined;
+  /** The tail of the queue of table operations (see exclusive). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: NftApplierOptions) {
     this.ruleIds = options.render.ruleIds ?? new RuleIdRegistry();
@@ -135,7 +139,11 @@ export class NftApplier {
   }
 
   /** Deletes what the desired state no longer names (one transaction); call when quiet. */
-  async collectGarbage(): Promise<ApplyResult> {
+  collectGarbage(): Promise<ApplyResult> {
+    return this.exclusive(() => this.collectGarbageNow());
+  }
+
+  private async collectGarbageNow(): Promise<ApplyResult> {
     const desired = this.desired;
     if (this.applied === undefined || desired === undefined || this.garbageSince === undefined) return { ok: true, wrote: false };
     const r = await this.run(['-f', '-'], deltaText(this.applied, desired));
@@ -156,7 +164,11 @@ export class NftApplier {
    * Writes the desired state in one transaction. A failed delta leaves the state dirty and the
    * kernel's content unknown, so the next attempt writes the full program (up to `attempts`).
    */
-  async apply(attempts = 2): Promise<ApplyResult> {
+  apply(attempts = 2): Promise<ApplyResult> {
+    return this.exclusive(() => this.applyNow(attempts));
+  }
+
+  private async applyNow(attempts = 2): Promise<ApplyResult> {
     if (this.adoptable !== undefined && this.desired !== undefined) {
       const record = this.adoptable;
       this.adoptable = undefined;
@@ -192,7 +204,11 @@ export class NftApplier {
    * Missing or structurally different (objects added or removed): the full program. Otherwise
    * only the chains, sets and maps whose content drifted are flushed and refilled.
    */
-  async resync(): Promise<ResyncResult> {
+  resync(): Promise<ResyncResult> {
+    return this.exclusive(() => this.resyncNow());
+  }
+
+  private async resyncNow(): Promise<ResyncResult> {
     await this.settled();
     if (this.applied !== undefined && this.expected === undefined) {
       // The read after the last write was lost (it raced another write): take the table as it is now.
@@ -200,18 +216,23 @@ export class NftApplier {
       if (back.ok) this.expected = back.value;
     }
     if (this.applied === undefined || this.expected === undefined) {
-      const r = await this.apply();
+      const r = await this.applyNow();
       return r.ok ? (r.wrote ? { ok: true, drift: true, repaired: ['table'] } : { ok: true, drift: false }) : r;
     }
     const back = await this.readback();
     if (!back.ok) {
       this.forget(); // the table is gone or unreadable: rewrite it whole
-      const r = await this.apply();
+      const r = await this.applyNow();
       if (r.ok) this.stats.repairs++;
       return r.ok ? { ok: true, drift: true, repaired: ['table'] } : r;
     }
     const expected = this.expected;
     const now = back.value;
+    if (expected === undefined) {
+      // Nothing to compare with (cannot happen while operations queue; kept so it never throws).
+      this.expected = now;
+      return { ok: true, drift: false };
+    }
     const changed = [...new Set([...expected.keys(), ...now.keys()])].filter((k) => expected.get(k) !== now.get(k)).sort();
     if (changed.length === 0) return { ok: true, drift: false };
     const structural = changed.some((k) => !expected.has(k) || !now.has(k) || k.startsWith('table:'));
@@ -254,7 +275,11 @@ export class NftApplier {
   }
 
   /** Deletes the table (the agent's uninstall; a dying agent leaves it in place, fail closed). */
-  async remove(): Promise<void> {
+  remove(): Promise<void> {
+    return this.exclusive(() => this.removeNow());
+  }
+
+  private async removeNow(): Promise<void> {
     await this.settled();
     this.writeGen++;
     await this.run(['-f', '-'], `table inet ${this.tableName}\ndelete table inet ${this.tableName}\n`);
@@ -300,11 +325,22 @@ export class NftApplier {
     await this.pendingRead;
   }
 
+  /** Runs table operations one after another, whatever their callers do; a failure does not stop the queue. */
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(operation, operation);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private async readback(): Promise<{ ok: true; value: Readback } | { ok: false }> {
     this.stats.reads++;
     const r = await this.run(['-j', 'list', 'table', 'inet', this.tableName]);
     if (r.code !== 0) return { ok: false };
-    return { ok: true, value: parseReadback(r.stdout) };
+    try {
+      return { ok: true, value: parseReadback(r.stdout) };
+    } catch {
+      return { ok: false };
+    }
   }
 }
 

@@ -174,6 +174,33 @@ describe('nftables in network namespaces', { skip }, () => {
     assert.deepEqual(await list(nsDelta), await list(nsFull));
   });
 
+  test('applies, resyncs and collections started together run one at a time: a resync never takes our own write for drift', async () => {
+    // The agent's resync timer fires whenever it likes; before operations queued, a resync that
+    // read the table while an apply wrote it threw (nothing to compare with) and killed the agent.
+    const a = cluster(manifests());
+    const b = cluster(manifests().replace('ports: [7000]}', 'ports: [7000, 7001]}').replace("role == 'other'", "role != 'client'"));
+    const ns = await netns('queue');
+    const applier = new NftApplier({ netns: ns, render });
+    applier.onUpdate(a.state);
+    assert.deepEqual(await applier.apply(), { ok: true, wrote: true });
+    await applier.settled();
+    for (let i = 0; i < 12; i++) {
+      applier.onUpdate((i % 2 === 0 ? b : a).state);
+      const [applied, resynced, collected] = await Promise.all([applier.apply(), applier.resync(), applier.collectGarbage()]);
+      assert.deepEqual(applied, { ok: true, wrote: true }, `round ${i}: apply`);
+      assert.deepEqual(resynced, { ok: true, drift: false }, `round ${i}: our own write is not drift`);
+      assert.equal(collected.ok, true, `round ${i}: collection`);
+    }
+    assert.equal(applier.stats.repairs, 0);
+    // The last round left A (and collected B's leftovers): the kernel holds what A's full program gives.
+    const nsFull = await netns('queue-full');
+    const full = new NftApplier({ netns: nsFull, render: { ...render, ruleIds: applier.ruleIds } });
+    full.onUpdate(a.state);
+    await full.apply();
+    const list = async (n: string) => parseReadback((await nftRunner({ netns: n })(['-j', 'list', 'table', 'inet', 'margay'])).stdout);
+    assert.deepEqual(await list(ns), await list(nsFull));
+  });
+
   test('a restarted applier adopts the table with no write only when it is exactly what was left and what it would write', async () => {
     const a = cluster(manifests());
     const b = cluster(manifests().replace('ports: [7000]}', 'ports: [7000, 7001]}'));

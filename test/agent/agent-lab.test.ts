@@ -247,6 +247,16 @@ test('SIGTERM leaves the ruleset in place; a restarted agent adopts it and repor
   assert.match(readFileSync(logFile, 'utf8'), /stopped \(\d+ flushes, 0 nft writes/);
 });
 
+test('with an agent gone, lab apply says which one at once, with the end of its log', async () => {
+  // node-a's recorded agent was stopped above (and its replacement too).
+  const file = addFile('after-stop.yaml', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: after-stop, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Egress], egress: [{}]}\n');
+  const t0 = Date.now();
+  const r = await runMargay(['lab', 'apply', '-f', file, '--lab-dir', labDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stderr + r.stdout, /not every agent applied revision \d+: the agent on node-a \(pid \d+\) is not running; its log ends ".*stopped \(\d+ flushes/, r.stderr + r.stdout);
+  assert.ok(Date.now() - t0 < 8000, 'no waiting out the timeout for an agent that is gone');
+});
+
 test('lab down removes every namespace and process, agents included', async () => {
   assert.ok(state);
   const r = await runMargay(['lab', 'down', '--lab-dir', labDir]);

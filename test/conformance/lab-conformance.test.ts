@@ -61,6 +61,8 @@ class FamilyLab {
   async margay(args: readonly string[]): Promise<string> {
     const r = await runMargay([...args, '--lab-dir', this.labDir]);
     assert.equal(r.code, 0, `margay ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
+    // A case is judged on what every agent enforces: one that lags or died fails it here, saying which.
+    assert.doesNotMatch(`${r.stderr}${r.stdout}`, /not every agent/, `margay ${args.join(' ')}:\n${r.stderr}${r.stdout}`);
     return r.stdout;
   }
 
