@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseCidr, parseIp, cidrContains } from '../net/index.js';
-import { BlockIpam, applyChange, planAssign, planRelease, type AllocationBlock, type IpPoolConfig, type IpamChange } from './index.js';
+import { BlockIpam, BlockTable, applyChange, planAssign, planRelease, type AllocationBlock, type IpPoolConfig, type IpamChange } from './index.js';
 
 const POOLS: IpPoolConfig[] = [
   { name: 'small', cidr: '10.0.0.0/27', blockSize: 29 },
@@ -22,13 +22,24 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('release' as const), pick: fc.nat(1000) }),
 );
 
+/** CI's counterexample: a stale update landing on a block that was released and claimed again. */
+const ABA_COUNTEREXAMPLE: Op[] = [
+  { kind: 'plan', actor: 3 },
+  { kind: 'commit', actor: 3 },
+  { kind: 'plan', actor: 2 },
+  { kind: 'release', pick: 0 },
+  { kind: 'plan', actor: 3 },
+  { kind: 'commit', actor: 3 },
+  { kind: 'commit', actor: 2 },
+];
+
 interface Pending {
   readonly handle: string;
   change?: IpamChange;
   ip?: string;
 }
 
-function checkInvariants(table: Map<string, AllocationBlock>, live: Map<string, { ip: string; node: string }>, reserved: ReadonlySet<string>): void {
+function checkInvariants(table: BlockTable, live: Map<string, { ip: string; node: string }>, reserved: ReadonlySet<string>): void {
   const seen = new Map<string, string>();
   for (const b of table.values()) {
     const cidr = parseCidr(b.cidr);
@@ -55,7 +66,7 @@ test('concurrent allocate/release from stale reads: no duplicates, block affinit
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 300 }), fc.subarray(['10.0.0.1', '10.0.0.9', '10.9.0.2']), (ops, reservedList) => {
       const reserved = new Set(reservedList);
-      const table = new Map<string, AllocationBlock>();
+      const table = new BlockTable();
       const live = new Map<string, { ip: string; node: string }>();
       const pending: (Pending | undefined)[] = ACTORS.map(() => undefined);
       let counter = 0;
@@ -93,8 +104,25 @@ test('concurrent allocate/release from stale reads: no duplicates, block affinit
         checkInvariants(table, live, reserved);
       }
     }),
-    { numRuns: 300 },
+    // The seed CI's run found the ABA with is always tried first.
+    { numRuns: 300, examples: [[ABA_COUNTEREXAMPLE, []]] },
   );
+});
+
+test('a block released and claimed again refuses a write planned against its first life (no ABA)', () => {
+  const table = new BlockTable();
+  const first = planAssign(POOLS, table.values(), 'node-b', 'h0');
+  assert.ok(first.ok && applyChange(table, first.change));
+  // Another allocator on node-b plans h1 into that block, and is slow to commit.
+  const stale = planAssign(POOLS, table.values(), 'node-b', 'h1');
+  assert.ok(stale.ok && stale.change.kind === 'update');
+  // h0 goes: the block is empty and released; h2 claims the same block afresh.
+  const release = planRelease(table.values(), 'h0');
+  assert.ok(release && release.change.kind === 'delete' && applyChange(table, release.change));
+  const again = planAssign(POOLS, table.values(), 'node-b', 'h2');
+  assert.ok(again.ok && again.block === first.block && applyChange(table, again.change));
+  assert.equal(applyChange(table, stale.change), false, 'the stale update would bring h0 back into the block');
+  assert.deepEqual([...table.values()].flatMap((b) => b.allocations.filter((h) => h !== null)), ['h2']);
 });
 
 test('a node that releases everything gives its blocks back, and another node can claim them', () => {

@@ -19,7 +19,7 @@ export interface AllocationBlock {
   /** The node the block is affine to. */
   readonly affinity: string;
   readonly allocations: readonly (string | null)[];
-  /** Bumped on every write; writes name the revision they read. */
+  /** The table's revision at this block's last write (see BlockTable); writes name the one they read. */
   readonly revision: number;
 }
 
@@ -130,37 +130,63 @@ export function planRelease(blocks: Iterable<AllocationBlock>, handle: string): 
   return undefined;
 }
 
-/** Applies one change to a block table as a compare-and-swap; false (and no change) on conflict. */
-export function applyChange(table: Map<string, AllocationBlock>, change: IpamChange): boolean {
-  switch (change.kind) {
-    case 'create':
-      if (table.has(change.block.cidr)) return false;
-      table.set(change.block.cidr, change.block);
-      return true;
-    case 'update': {
-      const current = table.get(change.block.cidr);
-      if (current === undefined || current.revision !== change.expectedRevision) return false;
-      table.set(change.block.cidr, change.block);
-      return true;
-    }
-    case 'delete': {
-      const current = table.get(change.cidr);
-      if (current === undefined || current.revision !== change.expectedRevision) return false;
-      table.delete(change.cidr);
-      return true;
+/**
+ * The blocks and a store-wide revision, as etcd keeps a mod revision: every write stamps the block
+ * with the next one. A block deleted and claimed again so never gets a revision it had before, and
+ * a write planned against the old block fails (a per-block counter restarting at 1 let such a
+ * stale update through and bring back a released address).
+ */
+export class BlockTable {
+  private readonly byCidr = new Map<string, AllocationBlock>();
+  private last: number;
+
+  constructor(blocks: Iterable<AllocationBlock> = [], revision = 0) {
+    this.last = revision;
+    for (const b of blocks) {
+      this.byCidr.set(b.cidr, b);
+      this.last = Math.max(this.last, b.revision);
     }
   }
+
+  /** The revision of the last write. */
+  get revision(): number {
+    return this.last;
+  }
+
+  values(): IterableIterator<AllocationBlock> {
+    return this.byCidr.values();
+  }
+
+  get(cidr: string): AllocationBlock | undefined {
+    return this.byCidr.get(cidr);
+  }
+
+  /** Applies one change as a compare-and-swap; false (and no change) on conflict. */
+  apply(change: IpamChange): boolean {
+    const cidr = change.kind === 'delete' ? change.cidr : change.block.cidr;
+    const current = this.byCidr.get(cidr);
+    if (change.kind === 'create' ? current !== undefined : current === undefined || current.revision !== change.expectedRevision) return false;
+    this.last++;
+    if (change.kind === 'delete') this.byCidr.delete(cidr);
+    else this.byCidr.set(cidr, { ...change.block, revision: this.last });
+    return true;
+  }
+}
+
+/** Applies one change to a block table as a compare-and-swap; false (and no change) on conflict. */
+export function applyChange(table: BlockTable, change: IpamChange): boolean {
+  return table.apply(change);
 }
 
 /** A block table held in memory (the lab's state file persists it): plan, then compare-and-swap. */
 export class BlockIpam {
-  private readonly table = new Map<string, AllocationBlock>();
+  private readonly table: BlockTable;
 
   constructor(
     readonly pools: readonly IpPoolConfig[],
     blocks: Iterable<AllocationBlock> = [],
   ) {
-    for (const b of blocks) this.table.set(b.cidr, b);
+    this.table = new BlockTable(blocks);
   }
 
   /** Gives `handle` an address on `node`; undefined with a reason when the pools are exhausted. */

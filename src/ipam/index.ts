@@ -5,6 +5,7 @@ export {
   planAssign,
   planRelease,
   applyChange,
+  BlockTable,
   validatePools,
   ipv4Text,
   type IpPoolConfig,
