@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { aggregateEndpoint, AGGREGATION_LEVELS, FlowAggregator, type FlowHalf } from './aggregate.js';
-import { parseDenyPrefix } from './collector.js';
-import { parseConntrackLine, parseUlogdLine, type ConnTuple, type Counters } from './events.js';
+import { FlowCollector, parseDenyPrefix } from './collector.js';
+import { ClusterView } from './cluster-view.js';
+import type { FlowShipper } from './shipper.js';
+import { parseConntrackLine, parseUlogdLine, type ConnSnapshot, type ConnTuple, type Counters } from './events.js';
 import { ConnTracker } from './tracker.js';
-import type { FlowEndpoint } from '../flows/index.js';
+import type { FlowEndpoint, FlowLog } from '../flows/index.js';
 
 // Lines as Debian's ulogd2 2.0.8 prints them (captured in a lab namespace).
 const NEW_LINE = '{"timestamp": "2026-11-21T23:06:15", "dvc": "Netfilter", "orig.ip.protocol": 6, "orig.l4.sport": 45388, "orig.l4.dport": 80, "orig.raw.pktlen": 0, "orig.raw.pktcount": 0, "reply.ip.protocol": 6, "reply.l4.sport": 80, "reply.l4.dport": 45388, "reply.raw.pktlen": 0, "reply.raw.pktcount": 0, "ct.mark": 327687, "ct.id": 4189538244, "ct.event": 1, "flow.start.sec": 1795302375, "flow.start.usec": 352740, "oob.family": 2, "oob.protocol": 0, "src_ip": "10.9.0.1", "dest_ip": "10.9.0.2", "reply.ip.saddr.str": "10.9.0.2", "reply.ip.daddr.str": "10.9.0.1"}';
@@ -200,5 +202,47 @@ describe('collector: aggregation', () => {
     agg.add({ ...base, action: 'allow', source: { ...e, name: 'web-2', labels: { app: 'web', pod: 'b' } } });
     const [log] = agg.flush(0, 1);
     assert.deepEqual(log?.source.labels, { app: 'web' });
+  });
+});
+
+describe('collector: startup', () => {
+  const podObj = (name: string, ip: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'app', labels: { app: name } }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] }, status: { podIP: ip, phase: 'Running' } });
+  const old: ConnTuple = { proto: 6, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1111, dstPort: 80 };
+  const fresh: ConnTuple = { ...old, srcPort: 2222 };
+  const counters = (n: number): Counters => ({ packetsOut: n, bytesOut: 100 * n, packetsIn: n, bytesIn: 100 * n });
+
+  /** A collector on n1 whose snapshots come from `tables` in turn; returns what it ships per flush. */
+  async function run(tables: ConnSnapshot[][], withBaseline: boolean): Promise<FlowLog[]> {
+    const view = new ClusterView();
+    view.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app' } });
+    view.upsert(podObj('a', '10.0.0.1'));
+    view.upsert(podObj('b', '10.0.0.2'));
+    const shipped: FlowLog[] = [];
+    const shipper = { enqueue: (logs: readonly FlowLog[]) => shipped.push(...logs) } as unknown as FlowShipper;
+    let next = 0;
+    const collector = new FlowCollector({ node: 'n1', view, shipper, ruleOf: () => undefined, snapshot: async () => tables[Math.min(next++, tables.length - 1)] ?? [], log: () => undefined, allowedLevel: 'port' });
+    if (withBaseline) await collector.baseline();
+    else next++; // the same table sequence, its first table unread
+    await collector.flush();
+    await collector.flush();
+    return shipped;
+  }
+
+  it('a connection that starts before events are subscribed, its NEW event missed, still counts as started', async () => {
+    // Table before the subscription: only the old connection. Then the fresh one appears, unannounced.
+    const tables: ConnSnapshot[][] = [
+      [{ id: 1, tuple: old, mark: 0, counters: counters(1) }],
+      [
+        { id: 1, tuple: old, mark: 0, counters: counters(2) },
+        { id: 2, tuple: fresh, mark: 0, counters: counters(3) },
+      ],
+    ];
+    const started = (logs: FlowLog[], t: ConnTuple) => logs.filter((l) => l.reporter === 'src' && l.source.ip === t.srcIp && l.dest.port === t.dstPort).reduce((n, l) => n + l.numFlowsStarted, 0);
+    const logs = await run(tables, true);
+    // Both share src ip and port 80 at port aggregation: 1 start among 2 connections.
+    assert.equal(started(logs, fresh), 1, 'the fresh connection started after the baseline');
+    assert.equal(logs.filter((l) => l.reporter === 'src').reduce((n, l) => n + l.numFlows, 0) >= 2, true);
+    // Without the baseline the first bucket's snapshot is taken for the table before the collector.
+    assert.equal(started(await run(tables, false), fresh), 0, 'what the baseline fixes');
   });
 });

@@ -50,6 +50,8 @@ export async function startNodeCollection(o: NodeCollectionOptions): Promise<Nod
     ...(o.deniedLevel !== undefined ? { deniedLevel: o.deniedLevel } : {}),
   });
   const ulogd = new UlogdSource({ ...(o.netns !== undefined ? { netns: o.netns } : {}), nflogGroup: o.nflogGroup ?? 1, onEvent: (e) => collector.onKernelEvent(e), log: o.log });
+  // The baseline before the subscription, so no connection falls between the two (see baseline()).
+  await collector.baseline();
   await ulogd.start();
   collector.start();
   o.log(`flow logs on: ulogd pid ${ulogd.pid ?? '?'}, buckets of ${collector.flushMs} ms`);
