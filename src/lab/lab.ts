@@ -336,7 +336,8 @@ async function waitForAgents(state: LabState, revision: string | undefined, time
     if (dead.length > 0 || Date.now() >= deadline) {
       const exited = dead.map((p) => `the agent on ${p.node ?? '?'} (pid ${p.pid}) is not running; its log ends ${lastLogLine(state, `agent-${p.node ?? ''}`)}`);
       const behind = lagging.filter((l) => !dead.some((p) => p.node === l.node)).map((l) => `${l.node} ${l.applied !== undefined ? `is at revision ${l.applied}` : 'has not reported'}`);
-      return [...exited, ...(behind.length > 0 ? [`after ${timeoutMs / 1000} s, ${behind.join(', ')}`] : [])].join('; ');
+      const waited = dead.length === 0 ? `after ${timeoutMs / 1000} s, ` : '';
+      return [...exited, ...(behind.length > 0 ? [`${waited}${behind.join(', ')}`] : [])].join('; ');
     }
     await sleep(20);
   }

@@ -64,13 +64,13 @@ test('layout: a workload keeps its place in its disc when other namespaces chang
   );
 });
 
-test('layout is linear enough for the whole cluster: 50,000 workloads in under two seconds on a shared machine', () => {
+test('the whole cluster lays out: 50,000 workloads, each at a finite place (time in bench/console-graph)', (t) => {
   const g = syntheticGraph(50_000);
   const t0 = performance.now();
   const layout = layoutGraph(g.nodes);
-  const ms = performance.now() - t0;
+  t.diagnostic(`layout of 50,000 workloads: ${(performance.now() - t0).toFixed(0)} ms`);
   assert.equal(layout.nodes.length, 50_000);
-  assert.ok(ms < 2000, `layout of 50,000 took ${ms} ms`);
+  assert.ok(layout.nodes.every((n) => Number.isFinite(n.x) && Number.isFinite(n.y)), 'every workload has a place');
 });
 
 test('field paths map to the YAML line of the field (or its deepest present parent)', () => {
