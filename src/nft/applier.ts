@@ -205,10 +205,24 @@ export class NftApplier {
    * only the chains, sets and maps whose content drifted are flushed and refilled.
    */
   resync(): Promise<ResyncResult> {
-    return this.exclusive(() => this.resyncNow());
+    return this.readForResync().then((early) => this.exclusive(() => this.resyncNow(early)));
   }
 
-  private async resyncNow(): Promise<ResyncResult> {
+  /**
+   * The table read outside the queue, so the read (tens of ms on a large table) never holds up a
+   * policy change. It counts only if the generation is unchanged when the queue reaches the
+   * resync: every write (done or failed) moves `writeGen`, and a write that overlapped the read
+   * was queued before the resync, so it has moved the generation by then.
+   */
+  private async readForResync(): Promise<{ gen: number; back: Awaited<ReturnType<NftApplier['readback']>> } | undefined> {
+    await this.settled();
+    if (this.applied === undefined || this.expected === undefined) return undefined;
+    const gen = this.writeGen;
+    const back = await this.readback();
+    return { gen, back };
+  }
+
+  private async resyncNow(early?: { gen: number; back: Awaited<ReturnType<NftApplier['readback']>> }): Promise<ResyncResult> {
     await this.settled();
     if (this.applied !== undefined && this.expected === undefined) {
       // The read after the last write was lost (it raced another write): take the table as it is now.
@@ -219,7 +233,7 @@ export class NftApplier {
       const r = await this.applyNow();
       return r.ok ? (r.wrote ? { ok: true, drift: true, repaired: ['table'] } : { ok: true, drift: false }) : r;
     }
-    const back = await this.readback();
+    const back = early !== undefined && early.gen === this.writeGen ? early.back : await this.readback();
     if (!back.ok) {
       this.forget(); // the table is gone or unreadable: rewrite it whole
       const r = await this.applyNow();
