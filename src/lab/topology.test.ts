@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeManifests } from '../resources/index.js';
 import { BlockIpam } from '../ipam/index.js';
-import { placePods, planLab } from './topology.js';
+import { ipv6Twin, placePods, planLab } from './topology.js';
 
 const decode = (text: string) => decodeManifests(text, 'lab.yaml');
 
@@ -76,4 +76,33 @@ status: {podIP: 10.50.0.1}
 `), layout.nodes, ipam, layout.pods, 2);
   assert.equal(again.pods.length, 0);
   assert.match(again.problems[0]?.message ?? '', /already used by pod x\/a/);
+});
+
+test('an IPv6 IPPool is noted, not an error: IPv4 comes from the IPv4 pool, IPv6 from podIPs or the twin', () => {
+  const layout = planLab('ef56', decode(`
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: v4}
+spec: {cidr: 10.60.0.0/24, blockSize: 28}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: v6}
+spec: {cidr: "fd00:beef::/112", blockSize: 122}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x}
+spec: {nodeName: n1, containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x}
+spec: {nodeName: n1, containers: [{name: c}]}
+status: {podIPs: [{ip: "fd00:beef::7"}]}
+`), undefined);
+  assert.deepEqual(layout.pools.map((p) => p.name), ['v4']);
+  assert.ok(layout.notes.some((n) => n.startsWith('IPPool v6 (fd00:beef::/112): the lab') && n.includes('fd00:6d67::/96')), layout.notes.join('\n'));
+  const a = layout.pods.find((p) => p.key === 'x/a');
+  assert.deepEqual(layout.pods.map((p) => [p.key, p.ip.startsWith('10.60.0.'), p.ip6]), [['x/a', true, ipv6Twin(a?.ip ?? '')], ['x/b', true, 'fd00:beef::7']]);
 });

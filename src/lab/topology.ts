@@ -168,6 +168,12 @@ export function planLab(id: string, decoded: readonly DecodedInput[], nodeCount:
   });
 
   const pools = poolsOf(decoded);
+  for (const d of decoded) {
+    const r = d.resource;
+    if (r.kind === 'IPPool' && !r.spec.disabled && parseIp(r.spec.cidr.split('/')[0] ?? '')?.family === 6) {
+      notes.push(`IPPool ${r.metadata.name} (${r.spec.cidr}): the lab's IPAM allocates IPv4 only; a pod gets the IPv6 address its status.podIPs states, else the twin of its IPv4 address under ${LAB_IPV6_PREFIX}/96`);
+    }
+  }
   const ipam = new BlockIpam(pools);
   const { pods, notes: podNotes, problems: podProblems } = placePods(id, decoded, nodes, ipam, [], 0);
   notes.push(...podNotes);
