@@ -63,15 +63,25 @@ export interface AgentRunOptions {
   readonly stopSignal?: Promise<void>;
 }
 
+/**
+ * SIGTERM, SIGINT, or (run by `--restart-on-failure`) the supervisor's IPC channel closing: the
+ * supervisor was killed, and an agent nobody supervises must not outlive it unseen. Signals after
+ * the first are ignored, so a Ctrl-C that reaches both does not cut the shutdown short.
+ */
 function signalled(): Promise<void> {
   return new Promise((resolve) => {
+    const ignore = (): void => undefined;
     const done = (): void => {
       process.removeListener('SIGTERM', done);
       process.removeListener('SIGINT', done);
+      process.removeListener('disconnect', done);
+      process.on('SIGTERM', ignore);
+      process.on('SIGINT', ignore);
       resolve();
     };
     process.once('SIGTERM', done);
     process.once('SIGINT', done);
+    if (process.connected) process.once('disconnect', done);
   });
 }
 

@@ -28,8 +28,9 @@ export function registerAgentCommands(program: Command, io: CommandIo, setExit: 
     .option('--resync-ms <ms>', 'read the ruleset back and repair drift this often', '10000')
     .option('--no-flow-logs', 'do not collect flow logs (conntrack and NFLOG through ulogd2)')
     .option('--flow-flush-ms <ms>', 'flow log bucket length (default: $MARGAY_FLOW_FLUSH_MS, else 15000)')
+    .option('--restart-on-failure', 'run the agent as a child and start it again when it dies (1 s, doubling to 30 s), as a kubelet restarts a DaemonSet pod')
     .option('--flow-aggregation <allowed,denied>', 'aggregation levels none|port|prefix|namespace for allowed and denied flows (default: $MARGAY_FLOW_AGGREGATION, else prefix,port)')
-    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; stateFile?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation?: string }) => {
+    .action(async (o: { node: string; kubeconfig?: string; context?: string; netns?: string; interfaces?: string; stateFile?: string; podInterfacePrefix?: string; batchMs: string; resyncMs: string; flowLogs: boolean; flowFlushMs?: string; flowAggregation?: string; restartOnFailure?: boolean }) => {
       const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG;
       if (kubeconfig === undefined || kubeconfig === '') throw new UserError({ path: '--kubeconfig', message: 'expected --kubeconfig FILE or $KUBECONFIG' });
       const interfaces = o.interfaces ?? (process.env.MARGAY_LAB_INTERFACES || undefined);
@@ -45,6 +46,14 @@ export function registerAgentCommands(program: Command, io: CommandIo, setExit: 
         return found;
       };
       const flowLogs = o.flowLogs ? { allowedLevel: level(levels[0]), deniedLevel: level(levels[1] ?? levels[0]), ...(flowFlushMs !== undefined ? { flushMs: flowFlushMs } : {}) } : false;
+      if (o.restartOnFailure === true) {
+        // Options were checked above; the child gets the same arguments less the flag.
+        const { superviseAgent, RESTART_FLAG } = await agentModule();
+        const at = process.argv.indexOf('agent');
+        const args = process.argv.slice(at).filter((a) => a !== RESTART_FLAG);
+        setExit(await superviseAgent({ args, log: io.out }));
+        return;
+      }
       const { runAgent } = await agentModule();
       setExit(
         await runAgent({

@@ -303,7 +303,8 @@ function writeInterfaces(state: LabState): void {
 }
 
 /** The built-in agent: `margay agent` for the node, in the machine's namespace. */
-const builtinAgent: AgentLauncher = (ctx) => [process.execPath, MARGAY_BIN, 'agent', '--node', ctx.node, '--kubeconfig', ctx.kubeconfig, '--netns', ctx.netns, '--interfaces', ctx.interfaces, '--state-file', join(dirname(ctx.interfaces), `agent-${ctx.node}.json`)];
+// Restarted when it dies, as a kubelet would: the lab's waits then see it catch up, not a dead node.
+const builtinAgent: AgentLauncher = (ctx) => [process.execPath, MARGAY_BIN, 'agent', '--restart-on-failure', '--node', ctx.node, '--kubeconfig', ctx.kubeconfig, '--netns', ctx.netns, '--interfaces', ctx.interfaces, '--state-file', join(dirname(ctx.interfaces), `agent-${ctx.node}.json`)];
 
 const AGENT_READY = 'margay.io/agent-ready';
 const AGENT_REVISION = 'margay.io/applied-revision';

@@ -209,6 +209,35 @@ test('random NetworkPolicies applied in the lab match simulate', async () => {
   );
 });
 
+/** The agent process under a lab agent's supervisor (`--restart-on-failure`). */
+function childOf(pid: number): number | undefined {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
+  return out === '' ? undefined : Number(out.split(/\s+/)[0]);
+}
+
+let restartedChild: number | undefined;
+
+test('an agent that dies is started again by its supervisor and catches up', async () => {
+  assert.ok(state);
+  const supervisor = state.processes.find((p) => p.role === 'agent' && p.node === 'node-b');
+  assert.ok(supervisor);
+  assert.ok(supervisor.argv?.includes('--restart-on-failure'), 'the lab runs its agents supervised');
+  const first = childOf(supervisor.pid);
+  assert.ok(first !== undefined, 'the supervisor runs the agent as its child');
+  process.kill(first, 'SIGKILL');
+  // A change while it is down: lab apply waits for node-b's new agent to apply it.
+  const file = addFile('while-down.yaml', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: while-down, namespace: shop}\nspec: {podSelector: {matchLabels: {app: api}}, policyTypes: [Ingress]}\n');
+  const r = await runMargay(['lab', 'apply', '-f', file, '--lab-dir', labDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout + r.stderr, /enforced: every agent applied revision/, r.stdout + r.stderr);
+  restartedChild = childOf(supervisor.pid);
+  assert.ok(restartedChild !== undefined && restartedChild !== first, 'a new agent process');
+  const log = readFileSync(join(labDir, 'logs', 'agent-node-b.log'), 'utf8');
+  assert.match(log, /the agent exited \(SIGKILL\); starting it again in 1 s \(restart 1\)/);
+  // The policy written while it was down is part of simulate's input (addFile) and enforced.
+  await assertMatchesSimulate('after node-b agent was killed and restarted');
+});
+
 test('SIGTERM leaves the ruleset in place; a restarted agent adopts it and reports ready', async () => {
   assert.ok(state);
   const agent = state.processes.find((p) => p.role === 'agent' && p.node === 'node-a');
@@ -267,4 +296,5 @@ test('lab down removes every namespace and process, agents included', async () =
     assert.equal(isAlive(pid), false, `process ${pid} (${role}) is gone`);
   }
   if (replacement?.pid !== undefined) assert.equal(isAlive(replacement.pid), false);
+  if (restartedChild !== undefined) assert.equal(isAlive(restartedChild), false, 'the restarted agent went with its supervisor');
 });
