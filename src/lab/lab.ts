@@ -751,7 +751,8 @@ async function stopProcesses(pids: readonly LabProcess[]): Promise<number[]> {
   while (Date.now() < deadline && live.some(alive)) await sleep(50);
   for (const p of live.filter(alive)) {
     try {
-      process.kill(p.pid, 'SIGKILL');
+      // An agent leads its own process group (spawned detached) with its supervised child in it.
+      process.kill(p.role === 'agent' ? -p.pid : p.pid, 'SIGKILL');
     } catch {
       // already gone
     }
