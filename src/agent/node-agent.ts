@@ -2,7 +2,7 @@
 // the recorded calc state out to a data plane in Felix's two phases, batched with a bounded delay.
 // No sockets or processes here: the informers, nft and the Node annotation are wired in run.ts,
 // and timers are injected so tests control time.
-import { formatProblem, isUserError, type UserError } from '../errors/index.js';
+import { bugText, formatProblem, isUserError, type UserError } from '../errors/index.js';
 import { decodeObject, type Resource } from '../resources/index.js';
 import { CalcEngine, CalcStateRecorder, canonicalJson, localToNode, resourceRef, type CalcState, type ResourceRef } from '../calc/index.js';
 
@@ -249,7 +249,7 @@ export class NodeAgent {
     if (!this.synced || this.stopped) return;
     await this.flushing;
     const t0 = this.timers.now();
-    const r = await this.o.dataplane.resync().catch((err: unknown) => ({ ok: false as const, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+    const r = await this.o.dataplane.resync().catch((err: unknown) => ({ ok: false as const, error: bugText(err) }));
     if (!r.ok) this.o.log(`resync failed: ${r.error}`);
     else if (r.drift) this.o.log(`resync repaired drift in ${(this.timers.now() - t0).toFixed(1)} ms`);
   }
@@ -283,7 +283,7 @@ export class NodeAgent {
       r = await this.o.dataplane.apply();
     } catch (err) {
       // A throw here is a bug, not a verdict: treat it as a failed apply (retried) so the agent lives on.
-      r = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      r = { ok: false, error: bugText(err) };
     }
     const t3 = this.timers.now();
     if (!r.ok) {

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { findResourceTypeByKind, type JsonObject, type ResourceType } from '../api/index.js';
 import { Informer, KubeClient, loadKubeconfig } from '../client/index.js';
 import { EMPTY_CALC_STATE } from '../calc/index.js';
-import { UserError } from '../errors/index.js';
+import { bugText, UserError } from '../errors/index.js';
 import { NftApplier, nftRunner, type AdoptionRecord } from '../nft/index.js';
 import { FLOW_BATCH_PATH, startNodeCollection, type AggregationLevel, type NodeCollection } from '../collector/index.js';
 import { InterfaceMap, parseIpAddr } from './interfaces.js';
@@ -212,7 +212,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
         if (interfaces.refresh() || moved) agent.onRenderInputsChanged();
         return agent.resync();
       })
-      .catch((err: unknown) => log(`resync: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+      .catch((err: unknown) => log(`resync: ${bugText(err)}`));
   }, resyncMs);
   // The map is written before a new pod reaches the API; poll it cheaply so a late write still lands.
   const mapTimer = setInterval(() => {

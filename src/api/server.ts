@@ -3,7 +3,7 @@
 // Kubernetes Status (a client's mistake is 4xx; only a bug is a 500, and it is logged).
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Auditor } from '../audit/index.js';
-import { UserError } from '../errors/index.js';
+import { bugText, UserError } from '../errors/index.js';
 import type { UserInfo } from '../rbac/index.js';
 import type { Disposable, Store } from '../store/index.js';
 import { AccessControl } from './access.js';
@@ -226,7 +226,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         if (mapped instanceof ApiError) apiErr = mapped;
         else if (err instanceof UserError) apiErr = badRequest(err.message);
         else {
-          log(`margay api: internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          log(`margay api: internal error on ${req.method} ${req.url}: ${bugText(err)}`);
           apiErr = internalError(err instanceof Error ? err.message : String(err));
         }
       }

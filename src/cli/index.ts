@@ -2,7 +2,7 @@
 // per problem, and anything else (a bug) to exit code 70 with the stack.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { UserError, formatProblem } from '../errors/index.js';
+import { bugText, UserError, formatProblem } from '../errors/index.js';
 import { simulate, type CommandIo } from './simulate.js';
 import { registerControlPlaneCommands } from './control-plane-commands.js';
 import { registerLabCommands } from './lab-commands.js';
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
       for (const p of err.problems) io.err(`error: ${formatProblem(p)}`);
       return EXIT_USAGE;
     }
-    io.err(`margay: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    io.err(`margay: internal error (please report): ${bugText(err)}`);
     return EXIT_BUG;
   }
 }

@@ -3,6 +3,7 @@
 // the source pod's half (`reporter: src`, egress rule id from the ct mark's high 16 bits) and the
 // destination pod's half (`dst`, the low 16 bits). A denied packet's log prefix names the
 // direction and the rule; egress denies are the source's half, ingress denies the destination's.
+import { bugText } from '../errors/index.js';
 import { parseLogPrefix, ruleIdsOfCtMark } from '../dataplane/index.js';
 import type { FlowAction } from '../flows/index.js';
 import { FlowAggregator, type AggregationLevel, type FlowHalf } from './aggregate.js';
@@ -165,7 +166,7 @@ export class FlowCollector {
     // Never rejects: a failed flush is logged and the next one starts afresh (an unhandled
     // rejection would end the agent, and enforcement with it).
     this.flushing ??= this.doFlush()
-      .catch((err: unknown) => this.o.log(`flow logs: flush failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))
+      .catch((err: unknown) => this.o.log(`flow logs: flush failed: ${bugText(err)}`))
       .finally(() => (this.flushing = undefined));
     return this.flushing;
   }

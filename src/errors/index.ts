@@ -40,6 +40,11 @@ export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
 
+/** An unexpected error for a log line: its stack when it has one (a bug is what it reports). */
+export function bugText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
 /** Renders `spec`, `ingress`, 0, `ports` as `spec.ingress[0].ports`. */
 export function fieldPath(segments: readonly (string | number)[]): string {
   let out = '';

@@ -59,6 +59,14 @@ export type ResyncResult =
 /** A table's content as nft lists it, without handles: per object name, canonical JSON. */
 type Readback = Map<string, string>;
 
+type ReadResult = { readonly ok: true; readonly value: Readback } | { readonly ok: false };
+
+/** A resync's read-back taken outside the queue, with the write generation it saw. */
+interface EarlyRead {
+  readonly gen: number;
+  readonly back: ReadResult;
+}
+
 /** Quiet time after a write before reading the table back (drift detection's reference). */
 const READBACK_DELAY_MS = 250;
 /** Unreferenced objects left by changes are deleted when quiet, or with the next write after this. */
@@ -146,14 +154,8 @@ export class NftApplier {
   private async collectGarbageNow(): Promise<ApplyResult> {
     const desired = this.desired;
     if (this.applied === undefined || desired === undefined || this.garbageSince === undefined) return { ok: true, wrote: false };
-    const r = await this.run(['-f', '-'], deltaText(this.applied, desired));
-    if (r.code !== 0) {
-      this.stats.failures++;
-      this.writeGen++;
-      this.forget();
-      return { ok: false, error: r.stderr.trim() || `nft exited ${r.code}` };
-    }
-    this.stats.writes++;
+    const error = await this.write(deltaText(this.applied, desired));
+    if (error !== undefined) return { ok: false, error };
     this.applied = desired;
     this.garbageSince = undefined;
     this.expectAfterWrite();
@@ -181,9 +183,8 @@ export class NftApplier {
       const target = this.target(desired);
       const text = this.applied === undefined ? programText(desired) : deltaText(this.applied, target);
       if (text === '') return { ok: true, wrote: false };
-      const r = await this.run(['-f', '-'], text);
-      if (r.code === 0) {
-        this.stats.writes++;
+      const failed = await this.write(text);
+      if (failed === undefined) {
         this.applied = this.applied === undefined ? desired : target;
         if (this.applied === desired) this.garbageSince = undefined;
         else this.garbageSince ??= performance.now();
@@ -191,10 +192,7 @@ export class NftApplier {
         this.expectAfterWrite();
         return { ok: true, wrote: true };
       }
-      this.stats.failures++;
-      this.writeGen++;
-      this.forget();
-      error = r.stderr.trim() || `nft exited ${r.code}`;
+      error = failed;
     }
     return { ok: false, error };
   }
@@ -214,7 +212,7 @@ export class NftApplier {
    * resync: every write (done or failed) moves `writeGen`, and a write that overlapped the read
    * was queued before the resync, so it has moved the generation by then.
    */
-  private async readForResync(): Promise<{ gen: number; back: Awaited<ReturnType<NftApplier['readback']>> } | undefined> {
+  private async readForResync(): Promise<EarlyRead | undefined> {
     await this.settled();
     if (this.applied === undefined || this.expected === undefined) return undefined;
     const gen = this.writeGen;
@@ -222,7 +220,7 @@ export class NftApplier {
     return { gen, back };
   }
 
-  private async resyncNow(early?: { gen: number; back: Awaited<ReturnType<NftApplier['readback']>> }): Promise<ResyncResult> {
+  private async resyncNow(early?: EarlyRead): Promise<ResyncResult> {
     await this.settled();
     if (this.applied !== undefined && this.expected === undefined) {
       // The read after the last write was lost (it raced another write): take the table as it is now.
@@ -233,6 +231,9 @@ export class NftApplier {
       const r = await this.applyNow();
       return r.ok ? (r.wrote ? { ok: true, drift: true, repaired: ['table'] } : { ok: true, drift: false }) : r;
     }
+    // Held here: the comparison must use what the last write left, whatever awaits come between.
+    const expected = this.expected;
+    const model = this.applied;
     const back = early !== undefined && early.gen === this.writeGen ? early.back : await this.readback();
     if (!back.ok) {
       this.forget(); // the table is gone or unreadable: rewrite it whole
@@ -240,26 +241,14 @@ export class NftApplier {
       if (r.ok) this.stats.repairs++;
       return r.ok ? { ok: true, drift: true, repaired: ['table'] } : r;
     }
-    const expected = this.expected;
     const now = back.value;
-    if (expected === undefined) {
-      // Nothing to compare with (cannot happen while operations queue; kept so it never throws).
-      this.expected = now;
-      return { ok: true, drift: false };
-    }
     const changed = [...new Set([...expected.keys(), ...now.keys()])].filter((k) => expected.get(k) !== now.get(k)).sort();
     if (changed.length === 0) return { ok: true, drift: false };
     const structural = changed.some((k) => !expected.has(k) || !now.has(k) || k.startsWith('table:'));
-    const model = this.applied;
     const pick = (kind: string) => changed.filter((k) => k.startsWith(kind + ':')).map((k) => k.slice(kind.length + 1));
     const text = structural ? programText(model) : repairText(model, pick('chain'), pick('set'), pick('map'));
-    const r = await this.run(['-f', '-'], text);
-    if (r.code !== 0) {
-      this.stats.failures++;
-      this.forget();
-      return { ok: false, error: r.stderr.trim() };
-    }
-    this.stats.writes++;
+    const failed = await this.write(text);
+    if (failed !== undefined) return { ok: false, error: failed };
     this.stats.repairs++;
     this.writeGen++;
     const again = await this.readback();
@@ -339,6 +328,22 @@ export class NftApplier {
     await this.pendingRead;
   }
 
+  /**
+   * One `nft -f` transaction: counted, and on failure the kernel's content is unknown (the next
+   * apply writes the full program) and any read-back in flight is stale. The error, or undefined.
+   */
+  private async write(text: string): Promise<string | undefined> {
+    const r = await this.run(['-f', '-'], text);
+    if (r.code === 0) {
+      this.stats.writes++;
+      return undefined;
+    }
+    this.stats.failures++;
+    this.writeGen++;
+    this.forget();
+    return r.stderr.trim() || `nft exited ${r.code}`;
+  }
+
   /** Runs table operations one after another, whatever their callers do; a failure does not stop the queue. */
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
     const run = this.queue.then(operation, operation);
@@ -346,7 +351,7 @@ export class NftApplier {
     return run;
   }
 
-  private async readback(): Promise<{ ok: true; value: Readback } | { ok: false }> {
+  private async readback(): Promise<ReadResult> {
     this.stats.reads++;
     const r = await this.run(['-j', 'list', 'table', 'inet', this.tableName]);
     if (r.code !== 0) return { ok: false };
