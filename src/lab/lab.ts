@@ -335,7 +335,7 @@ async function waitForAgents(state: LabState, revision: string | undefined, time
     if (lagging.length === 0) return undefined;
     const dead = state.processes.filter((p) => p.role === 'agent' && !alive(p));
     if (dead.length > 0 || Date.now() >= deadline) {
-      const exited = dead.map((p) => `the agent on ${p.node ?? '?'} (pid ${p.pid}) is not running; its log ends ${lastLogLine(state, `agent-${p.node ?? ''}`)}`);
+      const exited = dead.map((p) => `the agent on ${p.node ?? '?'} (pid ${p.pid}) is not running; its log ends ${logTail(state, `agent-${p.node ?? ''}`)}`);
       const behind = lagging.filter((l) => !dead.some((p) => p.node === l.node)).map((l) => `${l.node} ${l.applied !== undefined ? `is at revision ${l.applied}` : 'has not reported'}`);
       const waited = dead.length === 0 ? `after ${timeoutMs / 1000} s, ` : '';
       return [...exited, ...(behind.length > 0 ? [`${waited}${behind.join(', ')}`] : [])].join('; ');
@@ -344,8 +344,8 @@ async function waitForAgents(state: LabState, revision: string | undefined, time
   }
 }
 
-/** The end of a lab log (a crash's error sits a few lines above Node's version line), for a note that says why. */
-function lastLogLine(state: LabState, name: string): string {
+/** The last lines of a lab log, joined (a crash's error sits a few lines above Node's version line), for a note that says why. */
+function logTail(state: LabState, name: string): string {
   try {
     const lines = readFileSync(join(state.dir, 'logs', `${name}.log`), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('Node.js v'));
     return JSON.stringify(lines.slice(-4).join(' | '));
